@@ -190,7 +190,7 @@ BENCHMARK(BM_Rfc5424_Lenient);
 // Peer: one RE2 pattern capturing the RFC 5424 header fields, as a regex-based receiver does.
 void BM_Peer_Re2_Rfc5424Header(benchmark::State& state) {
   static const RE2 pattern(R"(<(\d{1,3})>(\d{1,2}) (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[[^\]]*\])+) ?(.*))");
-  std::string_view pri, version, ts, host, app, procid, msgid, sd, msg;
+  re2::StringPiece pri, version, ts, host, app, procid, msgid, sd, msg;
   over_lines(state, rfc5424_lines(), [&](const std::string& line) {
     benchmark::DoNotOptimize(
         RE2::FullMatch(line, pattern, &pri, &version, &ts, &host, &app, &procid, &msgid, &sd, &msg));

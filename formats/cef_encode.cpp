@@ -1,13 +1,12 @@
 // Vector's CEF encoder (lib/codecs/src/encoding/format/cef.rs) as DKP
 // configures it, and DKP's CEF step before it (dkp-log-shipper.md §10.3).
 #include "formats/cef.h"
+#include "formats/event.h"
 #include "formats/utf8.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <stdexcept>
 #include <tuple>
 
@@ -18,43 +17,6 @@ using nlohmann::json;
 
 constexpr std::size_t kNameMaxBytes = 512;
 constexpr unsigned kSeverityMax = 10;
-
-// A dotted path walks nested objects; anything else on the way means absent.
-const json* resolve(const json& event, std::string_view path) {
-  const json* node = &event;
-  for (;;) {
-    const std::size_t dot = path.find('.');
-    const std::string_view segment = path.substr(0, dot);
-    if (!node->is_object()) return nullptr;
-    const auto it = node->find(segment);
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    if (dot == std::string_view::npos) return node;
-    path.remove_prefix(dot + 1);
-  }
-}
-
-// Rust's `f64` Display: the shortest round-trip digits, always positional
-// (never an exponent), no ".0" for whole numbers.
-std::string rust_float(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  const std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));  // [-]d[.ddd]e±XX
-  const std::size_t e = sci.find('e');
-  std::string out = sci.front() == '-' ? "-" : "";
-  std::string digits;
-  for (const char c : sci.substr(0, e))
-    if (c >= '0' && c <= '9') digits += c;
-  int exp = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp);
-  const int n = static_cast<int>(digits.size());
-  if (exp < 0) return out + "0." + std::string(static_cast<std::size_t>(-exp - 1), '0') + digits;
-  if (exp >= n - 1) return out + digits + std::string(static_cast<std::size_t>(exp - (n - 1)), '0');
-  const auto point = static_cast<std::size_t>(exp + 1);
-  return out + digits.substr(0, point) + "." + digits.substr(point);
-}
 
 // Vector's get_log_event_value: absent, null, arrays and objects give "".
 std::string to_cef_string(const json* v) {
@@ -67,7 +29,7 @@ std::string to_cef_string(const json* v) {
     }
     case json::value_t::number_integer: return std::to_string(v->get<std::int64_t>());
     case json::value_t::number_unsigned: return std::to_string(v->get<std::uint64_t>());
-    case json::value_t::number_float: return rust_float(v->get<double>());
+    case json::value_t::number_float: return event::rust_float(v->get<double>());
     case json::value_t::boolean: return v->get<bool>() ? "true" : "false";
     default: return {};
   }
@@ -107,7 +69,7 @@ std::vector<std::string> extension_pairs(const json& event, const EncoderConfig&
   std::vector<std::string> pairs;
   pairs.reserve(cfg.extensions.size());
   for (const auto& [key, path] : cfg.extensions) {
-    const std::string value = to_cef_string(resolve(event, path));
+    const std::string value = to_cef_string(event::find(event, path));
     if (value.empty()) continue;
     std::string pair = key + "=";
     append_value(value, pair);
@@ -201,10 +163,10 @@ void apply_cef_step(json& event) {
 
 std::optional<EncodeError> encode(const json& event, const EncoderConfig& cfg, std::string& out) {
   out.clear();
-  const std::optional<unsigned> severity = parse_u8(to_cef_string(resolve(event, "cef.severity")));
+  const std::optional<unsigned> severity = parse_u8(to_cef_string(event::find(event, "cef.severity")));
   if (!severity || *severity > kSeverityMax) return EncodeError::severity_invalid;
   std::string name;
-  append_header(to_cef_string(resolve(event, "cef.name")), name);
+  append_header(to_cef_string(event::find(event, "cef.name")), name);
   if (name.size() > kNameMaxBytes) return EncodeError::name_too_long;
 
   out += "CEF:1|";

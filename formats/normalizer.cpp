@@ -82,17 +82,18 @@ Normalizer::Normalizer(NormalizerOptions options) : options_(std::move(options))
 Normalized Normalizer::normalize(std::string_view frame, StreamState& state) {
   Normalized out;
   out.format = options_.codec == Codec::automatic ? detect(frame) : options_.codec;
+  bool kuma_failed = false;  // KUMA's normalizer fails: Keep raw event "only errors" keeps Raw (§3)
   switch (out.format) {
-    case Codec::json: decode_json(frame, out); break;
-    case Codec::cef: decode_cef(frame, state, out); break;
+    case Codec::json: decode_json(frame, out); kuma_failed = out.error.has_value(); break;
+    case Codec::cef: decode_cef(frame, state, out); kuma_failed = out.error.has_value(); break;
     case Codec::syslog:
     case Codec::rfc5424:
-    case Codec::rfc3164: decode_syslog(frame, out.format, out); break;
+    case Codec::rfc3164: kuma_failed = !decode_syslog(frame, out.format, out); break;  // KUMA reads leniently
     case Codec::raw:
     case Codec::automatic: decode_raw(frame, out); break;
   }
   if (out.format != Codec::cef) state.previous_was_cef = false;
-  if (out.error) out.kuma.raw = lossy(frame);  // Keep raw event: only errors (§3)
+  if (kuma_failed) out.kuma.raw = lossy(frame);
   return out;
 }
 
@@ -139,7 +140,7 @@ void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normaliz
   }
 }
 
-void Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& out) {
+bool Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& out) {
   const auto mode = options_.lenient ? syslog::Mode::lenient : syslog::Mode::strict;
   if (codec == Codec::syslog) codec = syslog::looks_like_rfc5424(frame) ? Codec::rfc5424 : Codec::rfc3164;
   out.format = codec;
@@ -149,16 +150,17 @@ void Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& 
   // KUMA's view is always the lenient parse; its lints name every strict violation.
   const bool read = !syslog::parse(frame, syslog::Mode::lenient, lenient_message_);
   syslog::add_lints(lenient_message_, out.lints);
-  if (!read) return;
+  if (!read) return false;
   out.kuma = syslog::kuma_view(lenient_message_);
   const auto message = out.kuma.fields.find("Message");
-  if (message == out.kuma.fields.end() || message->second.find("CEF:") == std::string::npos) return;
+  if (message == out.kuma.fields.end() || message->second.find("CEF:") == std::string::npos) return true;
   // Syslog-CEF (§4.4): a CEF payload in MSG is parsed and takes precedence.
   const std::string payload = message->second;  // cef_event_ keeps views into it until merged
   (void)cef::decode(payload, cef_event_);
   merge_cef(out.kuma, cef::kuma_view(cef_event_));
   out.kuma.extra.erase("cefPrefix");
   cef::add_lints(cef_event_, out.lints);
+  return true;
 }
 
 void Normalizer::decode_raw(std::string_view frame, Normalized& out) {

@@ -67,7 +67,8 @@ class Normalizer {
   Codec detect(std::string_view frame) const;
   void decode_json(std::string_view frame, Normalized& out);
   void decode_cef(std::string_view frame, StreamState& state, Normalized& out);
-  void decode_syslog(std::string_view frame, Codec codec, Normalized& out);
+  // Returns whether KUMA's (lenient) syslog normalizer reads the frame.
+  bool decode_syslog(std::string_view frame, Codec codec, Normalized& out);
   void decode_raw(std::string_view frame, Normalized& out);
 
   NormalizerOptions options_;

@@ -7,11 +7,11 @@
 // objects and arrays. An abort leaves the event unmodified, so the Text codec
 // then sends the raw message.
 #include "formats/syslog.h"
+#include "formats/event.h"
 
 #include <nlohmann/json.hpp>
 
 #include <array>
-#include <charconv>
 #include <initializer_list>
 #include <utility>
 
@@ -19,39 +19,18 @@ namespace kumasim::formats::syslog {
 namespace {
 
 using json = nlohmann::json;
-using Path = std::initializer_list<std::string_view>;
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
-// The value at a path of object keys, or nullptr when a step is missing.
-const json* at_path(const json& root, Path path) {
-  const json* value = &root;
-  for (std::string_view key : path) {
-    if (!value->is_object()) return nullptr;
-    const auto it = value->find(key);
-    if (it == value->end()) return nullptr;
-    value = &*it;
-  }
-  return value;
-}
 
 // VRL truthiness, as used by `||`: null and false fall through.
 bool present(const json* v) { return v && !v->is_null() && !(v->is_boolean() && !v->get<bool>()); }
 
-const json* first_present(std::initializer_list<Path> paths, const json& event) {
-  for (Path path : paths) {
-    const json* v = at_path(event, path);
+const json* first_present(std::initializer_list<std::string_view> paths, const json& event) {
+  for (std::string_view path : paths) {
+    const json* v = event::find(event, path);
     if (present(v)) return v;
   }
   return nullptr;
-}
-
-// Rust's f64 Display (what VRL's to_string uses): shortest round-trip digits,
-// never an exponent, no ".0" for whole numbers.
-std::string float_text(double d) {
-  std::array<char, 400> buf;  // fixed notation of the smallest subnormal needs ~330 chars
-  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::fixed);
-  return std::string(buf.data(), result.ptr);
 }
 
 // VRL to_string!: nullopt where it aborts (objects and arrays).
@@ -61,7 +40,7 @@ std::optional<std::string> to_text(const json& v) {
     case json::value_t::boolean: return std::string(v.get<bool>() ? "true" : "false");
     case json::value_t::number_integer: return std::to_string(v.get<std::int64_t>());
     case json::value_t::number_unsigned: return std::to_string(v.get<std::uint64_t>());
-    case json::value_t::number_float: return float_text(v.get<double>());
+    case json::value_t::number_float: return event::rust_float(v.get<double>());
     case json::value_t::null: return std::string();
     default: return std::nullopt;
   }
@@ -77,7 +56,7 @@ std::optional<int> severity_of(const json& event) {
       {"emerg", 0}, {"panic", 0}, {"alert", 1}, {"crit", 2}, {"err", 3}, {"error", 3},
       {"warning", 4}, {"warn", 4}, {"notice", 5}, {"info", 6}, {"debug", 7},
   }};
-  const json* s = at_path(event, {"syslog", "severity"});
+  const json* s = event::find(event, "syslog.severity");
   if (!s || !s->is_string()) return 6;  // absent, or not a string (e.g. a number from a template)
   for (const auto& [keyword, level] : kKeywords) {
     if (keyword == s->get_ref<const std::string&>()) return level;
@@ -98,7 +77,7 @@ std::string event_json(const json& event, int severity) {
 
 // The Text codec: the message, coerced to text; an absent message gives nothing.
 std::string text_codec(const json& event) {
-  const json* message = at_path(event, {"message"});
+  const json* message = event::find(event, "message");
   if (!message) return {};
   if (auto text = to_text(*message)) return *text;
   return dump(*message);
@@ -121,19 +100,21 @@ void append_field(std::string& out, const std::optional<std::string_view>& v) {
 Encoded encode_dkp(const json& event, std::string_view node_name) {
   const std::optional<int> severity = severity_of(event);
   if (!severity) return {text_codec(event), true};
-  const json* message = at_path(event, {"message"});
+  const json* message = event::find(event, "message");
   const std::optional<std::string> parts[] = {
-      text_or(at_path(event, {"timestamp"}), ""),  // to_string!(.timestamp): no `||`; null gives ""
-      text_or(first_present({{"kubernetes", "pod_name"}, {"hostname"}}, event), node_name),
-      text_or(first_present({{"app"}, {"kubernetes", "labels", "app"}, {"syslog", "app"}}, event), "-"),
-      text_or(first_present({{"syslog", "message_id"}}, event), "-"),
+      text_or(event::find(event, "timestamp"), ""),  // to_string!(.timestamp): no `||`; null gives ""
+      text_or(first_present({"kubernetes.pod_name", "hostname"}, event), node_name),
+      text_or(first_present({"app", "kubernetes.labels.app", "syslog.app"}, event), "-"),
+      text_or(first_present({"syslog.message_id"}, event), "-"),
       present(message) ? to_text(*message) : event_json(event, *severity),
   };
   for (const auto& part : parts) {
     if (!part) return {text_codec(event), true};
   }
   const auto& [timestamp, hostname, app, msgid, body] = parts;
-  std::string line = "<" + std::to_string(8 + *severity) + ">1 ";
+  // Appends rather than `"<" + ...`: GCC 12 warns falsely (-Wrestrict) on operator+ with a literal.
+  std::string line = "<";
+  line.append(std::to_string(8 + *severity)).append(">1 ");
   line.reserve(line.size() + timestamp->size() + hostname->size() + app->size() + msgid->size() + body->size() + 16);
   line.append(*timestamp).append(" ").append(*hostname).append(" ").append(*app);
   line.append(" - ").append(*msgid).append(" - ").append(kBom).append(*body);
@@ -141,8 +122,9 @@ Encoded encode_dkp(const json& event, std::string_view node_name) {
 }
 
 std::string encode_rfc5424(const Message& m) {
-  std::string out = "<" + std::to_string(m.pri.value_or(m.facility.value_or(1) * 8 + m.severity.value_or(5))) + ">" +
-                    std::to_string(m.version.value_or(1)) + " ";
+  std::string out = "<";
+  out.append(std::to_string(m.pri.value_or(m.facility.value_or(1) * 8 + m.severity.value_or(5)))).append(">");
+  out.append(std::to_string(m.version.value_or(1))).append(" ");
   for (const auto* field : {&m.timestamp, &m.hostname, &m.app_name, &m.procid, &m.msgid}) append_field(out, *field);
   if (m.sd.empty()) out += '-';
   for (const Element& element : m.sd) {

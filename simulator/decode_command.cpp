@@ -1,7 +1,7 @@
 #include "simulator/decode_command.h"
+#include "simulator/decode_output.h"
 
 #include "formats/framing.h"
-#include "formats/json.h"
 #include "formats/normalizer.h"
 
 #include <cstdio>
@@ -22,6 +22,7 @@ struct DecodeOptions {
   bool lenient = false;
   std::size_t max_frame = 64 * 1024 * 1024;
   std::vector<std::string> parse_nested;
+  std::string output = "json";
   std::vector<std::string> files;
 };
 
@@ -43,37 +44,13 @@ FramingConfig framing_config(const DecodeOptions& options) {
   return config;
 }
 
-void write_kuma(const KumaEvent& kuma, std::string& out) {
-  nlohmann::json view(kuma.fields);
-  if (!kuma.extra.empty()) view["Extra"] = kuma.extra;
-  if (kuma.raw) view["Raw"] = *kuma.raw;
-  json::encode(view, out);
-}
-
-// Lints as [{"id":…,"level":…,"detail":…}], keys in that order for readers.
-void write_lints(const Lints& lints, std::string& out) {
-  out.push_back('[');
-  for (std::size_t i = 0; i < lints.size(); ++i) {
-    const auto& info = lint_info(lints[i].id);
-    out += i == 0 ? "{\"id\":" : ",{\"id\":";
-    json::encode_string(info.name, out);
-    out += ",\"level\":";
-    json::encode_string(to_string(info.level), out);
-    if (!lints[i].detail.empty()) {
-      out += ",\"detail\":";
-      json::encode_string(lints[i].detail, out);
-    }
-    out.push_back('}');
-  }
-  out.push_back(']');
-}
-
-// Prints one frame's result as a JSON line; returns whether it decoded.
+// Normalizes each frame and prints its result; remembers whether all decoded.
 class FramePrinter {
  public:
   explicit FramePrinter(const DecodeOptions& options)
       : normalizer_({*codec_from_name(options.format), options.lenient, options.parse_nested}),
-        delimiter_framing_(options.framing != "octet" && options.framing != "auto") {}
+        delimiter_framing_(options.framing != "octet" && options.framing != "auto"),
+        text_(options.output == "text") {}
 
   void start_input(std::string name) {
     input_ = std::move(name);
@@ -89,28 +66,8 @@ class FramePrinter {
     all_ok_ = all_ok_ && result.ok();
 
     line_.clear();
-    line_ += result.ok() ? "{\"ok\":true" : "{\"ok\":false";
-    line_ += ",\"format\":";
-    json::encode_string(to_string(result.format), line_);
-    line_ += ",\"input\":";
-    json::encode_string(input_, line_);
-    line_ += ",\"offset\":" + std::to_string(frame.offset);
-    if (result.error) {
-      line_ += ",\"error\":{\"offset\":" + std::to_string(result.error->offset) + ",\"reason\":";
-      json::encode_string(result.error->reason, line_);
-      line_ += "}";
-    }
-    line_ += ",\"fields\":";
-    json::encode(result.fields, line_);
-    if (!result.audit.is_null()) {
-      line_ += ",\"audit\":";
-      json::encode(result.audit, line_);
-    }
-    line_ += ",\"kuma\":";
-    write_kuma(result.kuma, line_);
-    line_ += ",\"lints\":";
-    write_lints(result.lints, line_);
-    line_ += "}\n";
+    const FrameReport report{input_, frame.offset, result};
+    text_ ? append_text(report, line_) : append_json_line(report, line_);
     std::fwrite(line_.data(), 1, line_.size(), stdout);
   }
 
@@ -119,6 +76,7 @@ class FramePrinter {
  private:
   Normalizer normalizer_;
   bool delimiter_framing_;
+  bool text_;
   StreamState state_;
   std::string input_;
   std::string line_;
@@ -164,6 +122,9 @@ std::shared_ptr<DecodeOptions> add_decode_command(CLI::App& app) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
       ->capture_default_str();
   cmd->add_option("--parse-nested", options->parse_nested, "JSON: string fields to re-parse as JSON in the KUMA view");
+  cmd->add_option("--output", options->output, "json (one object per line) or text (for people)")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
   cmd->add_option("files", options->files, "Input files (default: stdin; - is stdin)");
   return options;
 }

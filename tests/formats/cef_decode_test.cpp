@@ -3,6 +3,7 @@
 
 #include "support/test_data.h"
 
+#include "support/dkp_example.h"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -636,11 +637,7 @@ TEST(CefKuma, LintsComeInCatalogOrder) {
 }
 
 // §7 row 3 and §13: the default DKP CEF line as KUMA sees it.
-const std::string kAudit =
-    R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"4d2c6a0e-1b7f-4c51-9a3e-2f0d8b6c7e11",)"
-    R"("stage":"ResponseComplete","requestURI":"/api/v1/nodes/master-0?timeout=10s","verb":"get",)"
-    R"("user":{"username":"system:node:master-0"},"userAgent":"kubelet/v1.29.4 (linux/amd64) kubernetes/55019c8",)"
-    R"("responseStatus":{"metadata":{},"code":200}})";
+const std::string& kAudit = kumasim::testing::kAuditLine;
 
 std::string dkp_line() {
   std::string escaped = kAudit;

@@ -3,6 +3,7 @@
 
 #include "support/test_data.h"
 
+#include "support/dkp_example.h"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -22,21 +23,10 @@ using Map = std::vector<std::pair<std::string, std::string>>;
 const std::string kHeader = "CEF:1|Deckhouse|log-shipper-agent|1|Log event|";
 
 // §13 inputs: gen-c, node master-0, host IP 10.0.0.5, UTC+03:00.
-const std::string kAudit =
-    R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"4d2c6a0e-1b7f-4c51-9a3e-2f0d8b6c7e11",)"
-    R"("stage":"ResponseComplete","requestURI":"/api/v1/nodes/master-0?timeout=10s","verb":"get",)"
-    R"("user":{"username":"system:node:master-0"},"userAgent":"kubelet/v1.29.4 (linux/amd64) kubernetes/55019c8",)"
-    R"("responseStatus":{"metadata":{},"code":200}})";
-const std::string kTimestamp = "2025-01-15T10:20:30.130512345+03:00";
-
-json gen_c_event() {
-  return {{"file", "/var/log/kube-audit/audit.log"}, {"host", "master-0"}, {"host_ip", "10.0.0.5"},
-          {"message", kAudit}, {"source_type", "file"}, {"timestamp", kTimestamp}};
-}
-
-json gen_b_event() {
-  return {{"host", "log-shipper-agent-7xk2p"}, {"message", kAudit}, {"source_type", "file"}, {"timestamp", kTimestamp}};
-}
+const std::string& kAudit = kumasim::testing::kAuditLine;
+const std::string& kTimestamp = kumasim::testing::kReadTimestamp;
+using kumasim::testing::gen_b_event;
+using kumasim::testing::gen_c_event;
 
 std::string escaped_audit() {
   std::string s = kAudit;

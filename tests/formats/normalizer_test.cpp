@@ -76,6 +76,7 @@ TEST(Normalizer, DkpCefLandsInExtraWithTwoLints) {
 TEST(Normalizer, DkpSyslogIsReadLenientlyWithTheSecfracLint) {
   const auto strict = normalize(wire("dkp-gen-c-tcp.syslog"), Codec::syslog);
   EXPECT_FALSE(strict.ok());
+  EXPECT_FALSE(strict.kuma.raw);  // KUMA reads it leniently: no normalization error, no Raw
   const auto r = normalize(wire("dkp-gen-c-tcp.syslog"), Codec::syslog, /*lenient=*/true);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(lint_names(r.lints), std::vector<std::string>{"syslog-secfrac-over-6"});
@@ -136,6 +137,14 @@ TEST(Normalizer, SyslogCarryingCefMergesTheCefFields) {
   EXPECT_EQ(r.kuma.fields.at("Severity"), "Low");  // CEF takes precedence over the syslog severity
   EXPECT_EQ(r.kuma.fields.at("DeviceAction"), "allow");
   EXPECT_EQ(r.kuma.fields.at("DeviceHostName"), "fw");
+}
+
+TEST(Normalizer, UnreadableSyslogKeepsRaw) {
+  const auto r = normalize("<999>1 - - - - - -", Codec::syslog, /*lenient=*/true);
+  ASSERT_FALSE(r.ok());
+  ASSERT_TRUE(r.kuma.raw);
+  EXPECT_EQ(*r.kuma.raw, "<999>1 - - - - - -");
+  EXPECT_EQ(r.lints, (Lints{{LintId::syslog_not_rfc5424, "bad-pri"}}));
 }
 
 TEST(Normalizer, StrictRfc3164NeedsAPri) {

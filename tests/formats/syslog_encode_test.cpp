@@ -2,6 +2,7 @@
 // and the RFC 5424 encoder, with randomized round trips through the decoder.
 #include "formats/syslog.h"
 
+#include "support/dkp_example.h"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -19,18 +20,8 @@ using nlohmann::json;
 
 const std::string kBom = "\xEF\xBB\xBF";
 
-// The kubelet audit line L of dkp-log-shipper.md §13.
-const std::string kAudit =
-    R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"4d2c6a0e-1b7f-4c51-9a3e-2f0d8b6c7e11",)"
-    R"("stage":"ResponseComplete","requestURI":"/api/v1/nodes/master-0?timeout=10s","verb":"get",)"
-    R"("user":{"username":"system:node:master-0"},"userAgent":"kubelet/v1.29.4 (linux/amd64) kubernetes/55019c8",)"
-    R"("responseStatus":{"metadata":{},"code":200}})";
-
-// The gen-c File event of §6.2 for L.
-json audit_event() {
-  return {{"file", "/var/log/kube-audit/audit.log"}, {"host", "master-0"},       {"host_ip", "10.0.0.5"},
-          {"message", kAudit},                       {"source_type", "file"}, {"timestamp", "2025-01-15T10:20:30.130512345+03:00"}};
-}
+const std::string& kAudit = kumasim::testing::kAuditLine;  // L of dkp-log-shipper.md §13
+json audit_event() { return kumasim::testing::gen_c_event(); }  // the gen-c File event of §6.2 for L
 
 std::string bytes_from_hex(const std::string& hex) {
   std::istringstream in(hex);
