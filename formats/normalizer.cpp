@@ -7,12 +7,13 @@
 namespace kumasim::formats {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, Codec>, 7> kCodecNames{{
+constexpr std::array<std::pair<std::string_view, Codec>, 8> kCodecNames{{
     {"json", Codec::json},
     {"cef", Codec::cef},
     {"syslog", Codec::syslog},
     {"rfc5424", Codec::rfc5424},
     {"rfc3164", Codec::rfc3164},
+    {"syslog-cef", Codec::syslog_cef},
     {"raw", Codec::raw},
     {"auto", Codec::automatic},
 }};
@@ -85,14 +86,15 @@ Normalized Normalizer::normalize(std::string_view frame, StreamState& state) {
   bool kuma_failed = false;  // KUMA's normalizer fails: Keep raw event "only errors" keeps Raw (§3)
   switch (out.format) {
     case Codec::json: decode_json(frame, out); kuma_failed = out.error.has_value(); break;
-    case Codec::cef: decode_cef(frame, state, out); kuma_failed = out.error.has_value(); break;
+    case Codec::cef:
+    case Codec::syslog_cef: decode_cef(frame, state, out); kuma_failed = out.error.has_value(); break;
     case Codec::syslog:
     case Codec::rfc5424:
     case Codec::rfc3164: kuma_failed = !decode_syslog(frame, out.format, out); break;  // KUMA reads leniently
     case Codec::raw:
     case Codec::automatic: decode_raw(frame, out); break;
   }
-  if (out.format != Codec::cef) state.previous_was_cef = false;
+  if (out.format != Codec::cef && out.format != Codec::syslog_cef) state.previous_was_cef = false;
   if (kuma_failed) out.kuma.raw = lossy(frame);
   return out;
 }
@@ -128,8 +130,12 @@ void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normaliz
   out.fields = cef::fields_json(cef_event_);
   out.kuma = cef::kuma_view(cef_event_);
   cef::add_lints(cef_event_, out.lints);
-  if (cef_event_.prefix.empty()) return;
-  out.lints.push_back({LintId::cef_unexpected_prefix, {}});
+  const bool syslog_cef = out.format == Codec::syslog_cef;
+  if (cef_event_.prefix.empty()) {
+    if (syslog_cef) out.lints.push_back({LintId::cef_syslog_header_missing, {}});
+    return;
+  }
+  if (!syslog_cef) out.lints.push_back({LintId::cef_unexpected_prefix, {}});
   // The prefix is read as a syslog header when it is one (§5.6 step 1).
   if (is_syslog_header(frame, cef_event_.prefix, lenient_message_)) {
     KumaEvent merged = syslog::kuma_view(lenient_message_);

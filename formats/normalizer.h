@@ -27,11 +27,12 @@ enum class Codec : std::uint8_t {
   syslog,   // RFC 5424 or RFC 3164, detected per event
   rfc5424,
   rfc3164,
+  syslog_cef,  // KUMA's "Syslog-CEF" normalizer: CEF behind a syslog header (§5.3)
   raw,      // no parsing: the frame is the message
   automatic,  // detected per event: JSON, CEF, syslog, else raw
 };
 
-std::optional<Codec> codec_from_name(std::string_view name);  // "json", ..., "auto"
+std::optional<Codec> codec_from_name(std::string_view name);  // "json", "syslog-cef", ..., "auto"
 std::string_view to_string(Codec codec);
 
 struct NormalizerOptions {

@@ -30,7 +30,7 @@ namespace {
 
 const std::map<std::string, std::string> kFormats{
     {"rfc5424", "rfc5424"}, {"rfc3164", "rfc3164"}, {"syslog", "syslog"},
-    {"cef", "cef"},         {"json", "json"},       {"auto", "auto"}, {"raw", "raw"}};
+    {"cef", "cef"},         {"json", "json"},       {"auto", "auto"}, {"raw", "raw"}, {"syslog-cef", "syslog-cef"}};
 const std::map<std::string, std::string> kFramings{
     {"lf", "lf"}, {"nul", "nul"}, {"tab", "tab"}, {"octet", "octet"}, {"auto", "auto"}, {"none", "none"}};
 
@@ -55,11 +55,24 @@ class FramePrinter {
   void start_input(std::string name) {
     input_ = std::move(name);
     state_ = {};
+    empty_frames_ = 0;
+    empty_linted_ = false;
+  }
+
+  // Empty frames are skipped as KUMA skips them (§2.1); lint empty-frame goes
+  // on the next frame, once per input, and a count of them to stderr.
+  void end_input() {
+    if (empty_frames_ > 0) std::cerr << "kumasim decode: " << input_ << ": skipped " << empty_frames_ << " empty frame(s)\n";
   }
 
   void print(const Frame& frame) {
-    if (frame.status == FrameStatus::empty) return;  // KUMA skips empty frames (§2.1)
+    if (frame.status == FrameStatus::empty) {
+      ++empty_frames_;
+      return;
+    }
     Normalized result = normalizer_.normalize(frame.bytes, state_);
+    if (empty_frames_ > 0 && !empty_linted_) result.lints.push_back({LintId::empty_frame, {}});
+    empty_linted_ = empty_linted_ || empty_frames_ > 0;
     if (frame.status == FrameStatus::oversize) result.error = DecodeError{frame.bytes.size(), "frame exceeds --max-frame"};
     if (frame.status == FrameStatus::bad_octet_count) result.error = DecodeError{0, "octet count is not MSG-LEN SP"};
     add_frame_lints(frame.bytes, {Transport::none, frame.size, 0, delimiter_framing_, frame.unterminated}, result.lints);
@@ -78,6 +91,8 @@ class FramePrinter {
   bool delimiter_framing_;
   bool text_;
   StreamState state_;
+  std::size_t empty_frames_ = 0;
+  bool empty_linted_ = false;
   std::string input_;
   std::string line_;
   bool all_ok_ = true;
@@ -111,7 +126,7 @@ std::shared_ptr<DecodeOptions> add_decode_command(CLI::App& app) {
   auto options = std::make_shared<DecodeOptions>();
   auto* cmd = app.add_subcommand("decode", "Decode frames from files or stdin and print one JSON object per frame");
   options->command = cmd;
-  cmd->add_option("--format", options->format, "rfc5424, rfc3164, syslog, cef, json, raw or auto")
+  cmd->add_option("--format", options->format, "rfc5424, rfc3164, syslog, cef, syslog-cef, json, raw or auto")
       ->transform(CLI::IsMember(kFormats))
       ->capture_default_str();
   cmd->add_flag("--lenient", options->lenient, "Syslog: accept what DKP sends and report each leniency");
@@ -138,6 +153,7 @@ int run_decode(const DecodeOptions& options) {
     printer.start_input(name);
     if (name == "-") {
       decode_stream(std::cin, options, printer);
+      printer.end_input();
       continue;
     }
     std::ifstream file(name, std::ios::binary);
@@ -147,6 +163,7 @@ int run_decode(const DecodeOptions& options) {
       return 2;
     }
     decode_stream(file, options, printer);
+    printer.end_input();
   }
   std::fflush(stdout);
   return printer.all_ok() ? 0 : 1;

@@ -25,7 +25,7 @@ std::vector<std::string> lint_names(const Lints& lints) {
 }
 
 TEST(Normalizer, CodecNamesRoundTrip) {
-  for (auto name : {"json", "cef", "syslog", "rfc5424", "rfc3164", "raw", "auto"}) {
+  for (auto name : {"json", "cef", "syslog", "rfc5424", "rfc3164", "syslog-cef", "raw", "auto"}) {
     const auto codec = codec_from_name(name);
     ASSERT_TRUE(codec) << name;
     EXPECT_EQ(to_string(*codec), name);
@@ -127,6 +127,18 @@ TEST(Normalizer, PrefixThatIsNoSyslogHeaderStaysInExtra) {
     EXPECT_EQ(r.kuma.extra.count("cefPrefix"), 1u) << frame;
     EXPECT_EQ(r.kuma.fields.count("DeviceHostName"), 0u) << frame;
   }
+}
+
+TEST(Normalizer, SyslogCefNormalizerExpectsAHeader) {
+  // DKP never sends a syslog header before CEF (§5.3): KUMA's Syslog-CEF normalizer would miss it.
+  const auto raw_cef = normalize(wire("dkp-gen-c-tcp.cef"), Codec::syslog_cef);
+  ASSERT_TRUE(raw_cef.ok());
+  EXPECT_TRUE(has_lint(raw_cef.lints, LintId::cef_syslog_header_missing));
+  const auto with_header = normalize("<189> Jun 18 10:55:50 host CEF:0|V|P|1|C|N|3|act=x", Codec::syslog_cef);
+  ASSERT_TRUE(with_header.ok());
+  EXPECT_FALSE(has_lint(with_header.lints, LintId::cef_syslog_header_missing));
+  EXPECT_FALSE(has_lint(with_header.lints, LintId::cef_unexpected_prefix));
+  EXPECT_EQ(with_header.kuma.fields.at("DeviceHostName"), "host");
 }
 
 TEST(Normalizer, SyslogCarryingCefMergesTheCefFields) {
