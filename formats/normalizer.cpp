@@ -175,6 +175,10 @@ void Normalizer::decode_raw(std::string_view frame, Normalized& out) {
 }
 
 void add_frame_lints(std::string_view frame, const FrameContext& context, Lints& out) {
+  // A TLS record header (handshake, version 3.x) where plain text was expected (§2.1).
+  if (context.transport != Transport::tls && frame.starts_with("\x16\x03")) {
+    out.push_back({LintId::tls_mismatch, "TLS handshake on a plain listener"});
+  }
   if (!frame.empty() && frame.back() == '\r') out.push_back({LintId::trailing_cr, {}});
   if (!utf8::is_valid(frame)) {
     out.push_back({LintId::non_utf8, "at byte " + std::to_string(utf8::valid_prefix(frame))});

@@ -94,8 +94,10 @@ inline constexpr std::uint64_t kKumaMaxEventSize = 4 * 1024 * 1024;  // 4 MB (§
 inline constexpr std::uint64_t kKumaTcpBuffer = 1024 * 1024;         // 1 MB (§2.1)
 inline constexpr std::uint64_t kKumaUdpBuffer = 16 * 1024;           // 16 KB (§2.2)
 
-// Frame lints (§8): trailing-cr, non-utf8, octet-counting-unsupported,
-// event-over-4mb, tcp-frame-over-buffer, udp-over-kuma-buffer, frame-unterminated.
+// Frame lints (§8): tls-mismatch (a TLS handshake on a plain transport),
+// trailing-cr, non-utf8, octet-counting-unsupported, event-over-4mb,
+// tcp-frame-over-buffer, udp-over-kuma-buffer, frame-unterminated. Plain text
+// on a TLS listener and tls-ip-url are the listeners' to report.
 void add_frame_lints(std::string_view frame, const FrameContext& context, Lints& out);
 
 }  // namespace kumasim::formats

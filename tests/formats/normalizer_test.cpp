@@ -238,6 +238,16 @@ TEST(FrameLints, SizesAgainstKumaBuffers) {
             (std::vector<std::string>{"event-over-4mb", "tcp-frame-over-buffer"}));
 }
 
+TEST(FrameLints, TlsHandshakeOnAPlainTransport) {
+  const std::string client_hello("\x16\x03\x01\x02\x00\x01", 6);
+  Lints lints;
+  add_frame_lints(client_hello, {Transport::tcp, client_hello.size(), 0, true, false}, lints);
+  EXPECT_TRUE(has_lint(lints, LintId::tls_mismatch));
+  lints.clear();
+  add_frame_lints(client_hello, {Transport::tls, client_hello.size(), 0, true, false}, lints);
+  EXPECT_FALSE(has_lint(lints, LintId::tls_mismatch));
+}
+
 TEST(FrameLints, Unterminated) {
   Lints lints;
   FrameContext context;
