@@ -54,6 +54,8 @@ DecodeError locate_syntax_error(std::string_view text) {
     [[maybe_unused]] const auto parsed = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return {e.byte > 0 ? e.byte - 1 : 0, "invalid JSON"};
+  } catch (const nlohmann::json::exception&) {
+    return {0, "JSON number out of range"};  // e.g. 1e999: nlohmann names no position
   }
   return {0, "invalid JSON"};
 }

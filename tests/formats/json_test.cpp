@@ -152,6 +152,9 @@ TEST(JsonDecode, SyntaxErrorsNameTheByteOffset) {
   EXPECT_EQ(err->offset, 9u);  // the '}' where "true" was expected to go on
   EXPECT_EQ(err->reason, "invalid JSON");
   ASSERT_TRUE(decoder.decode("", envelope));
+  const auto huge = decoder.decode(R"({"n":4e6161})", envelope);  // found by fuzz_json: must not throw
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->reason, "JSON number out of range");
   ASSERT_TRUE(decoder.decode("{\"a\":\"\xFF\"}", envelope));  // invalid UTF-8 inside a string
 }
 
