@@ -59,14 +59,24 @@ class EnvelopeDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-// Whether `text` is a JSON document whose top-level value is not an object
-// (the decoder's "not a JSON object" case), for the json-not-object lint.
-bool is_non_object_json(std::string_view text);
+// One row of a KUMA JSON normalizer's mapping table: a source path, dotted
+// for nested keys ("user.username"; "\." is a literal dot inside a key, as in
+// "annotations.authorization\.k8s\.io/decision"), and the KUMA field it fills.
+struct FieldMapping {
+  std::string path;
+  std::string field;
+};
 
-// The KUMA JSON normalizer (§4.3): `object` must be a JSON object. With no
-// mapping table every leaf goes to Extra under its dotted path; strings as
-// they are, other values as compact JSON. Fields named in `parse_nested`
-// that hold a JSON string with an object are parsed before flattening.
-KumaEvent kuma_view(const nlohmann::json& object, const std::vector<std::string>& parse_nested = {});
+struct JsonNormalizerConfig {
+  std::vector<FieldMapping> mapping;
+  // String fields holding JSON that are parsed before mapping (§4.3
+  // parse_nested; DKP sends the audit record as a string in `message`).
+  std::vector<std::string> parse_nested;
+};
+
+// The KUMA JSON normalizer (§4.3) on a JSON object: mapped leaves fill their
+// fields; every other leaf goes to Extra under its dotted path ("Save extra
+// fields"). Strings are kept as they are, other values as compact JSON.
+KumaEvent kuma_view(const nlohmann::json& object, const JsonNormalizerConfig& config = {});
 
 }  // namespace kumasim::formats::json

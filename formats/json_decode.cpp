@@ -60,11 +60,25 @@ DecodeError locate_syntax_error(std::string_view text) {
   return {0, "invalid JSON"};
 }
 
+// simdjson refuses integers beyond 64 bits, which JSON allows and serde_json
+// reads as floats: such a document is re-encoded through nlohmann (which
+// reads them as doubles, as serde does) and parsed again.
+simdjson::error_code parse(simdjson::dom::parser& parser, std::string_view text, std::string& reencoded, element& out) {
+  const auto error = parser.parse(text.data(), text.size()).get(out);
+  if (error != simdjson::NUMBER_ERROR) return error;
+  const auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) return error;
+  reencoded.clear();
+  encode(value, reencoded);
+  return parser.parse(reencoded.data(), reencoded.size()).get(out);
+}
+
 }  // namespace
 
 struct EnvelopeDecoder::Impl {
   simdjson::dom::parser envelope;
   simdjson::dom::parser audit;  // a second parser: the message's views live in the first
+  std::string reencoded;        // a document with integers beyond 64 bits, re-encoded
 };
 
 EnvelopeDecoder::EnvelopeDecoder() : impl_(std::make_unique<Impl>()) {}
@@ -73,7 +87,7 @@ EnvelopeDecoder::~EnvelopeDecoder() = default;
 DecodeResult EnvelopeDecoder::decode(std::string_view text, Envelope& out) {
   out = Envelope{};
   element doc;
-  if (impl_->envelope.parse(text.data(), text.size()).get(doc)) return locate_syntax_error(text);
+  if (parse(impl_->envelope, text, impl_->reencoded, doc)) return locate_syntax_error(text);
   object fields;
   if (doc.get_object().get(fields)) return DecodeError{0, "not a JSON object"};
   for (auto [key, value] : fields) read_envelope_field(key, value, out);
@@ -81,7 +95,7 @@ DecodeResult EnvelopeDecoder::decode(std::string_view text, Envelope& out) {
   element audit_doc;
   object audit;
   if (out.message.empty() || out.message.front() != '{' ||
-      impl_->audit.parse(out.message.data(), out.message.size()).get(audit_doc) ||
+      parse(impl_->audit, out.message, impl_->reencoded, audit_doc) ||
       audit_doc.get_object().get(audit)) {
     return std::nullopt;  // a message that is not an audit record is still a valid envelope
   }
@@ -90,9 +104,5 @@ DecodeResult EnvelopeDecoder::decode(std::string_view text, Envelope& out) {
   return std::nullopt;
 }
 
-bool is_non_object_json(std::string_view text) {
-  const auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  return !parsed.is_discarded() && !parsed.is_object();
-}
 
 }  // namespace kumasim::formats::json

@@ -1,6 +1,7 @@
 #include "formats/normalizer.h"
 #include "formats/utf8.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -39,6 +40,12 @@ bool is_syslog_header(std::string_view frame, std::string_view prefix, syslog::M
   return message.msg && message.msg->data() == frame.data() + prefix.size();
 }
 
+// looks-rfc3164 is for a 5424-only listener (§6.3); one that takes both formats reads RFC 3164 fine.
+void drop_looks_rfc3164(Lints& lints) {
+  const Lint looks{LintId::syslog_not_rfc5424, std::string(syslog::reason_code(syslog::Reason::looks_rfc3164))};
+  std::erase(lints, looks);
+}
+
 // RFC 3164 reads anything as a relay would (PRI <13> when it has none); the
 // strict mode insists on a valid PRI.
 DecodeResult parse_rfc3164(std::string_view frame, syslog::Mode mode, syslog::Message& message) {
@@ -50,10 +57,15 @@ DecodeResult parse_rfc3164(std::string_view frame, syslog::Mode mode, syslog::Me
   return result;
 }
 
-// Syslog-CEF mode (§4.4): CEF fields take precedence over the syslog ones.
-void merge_cef(KumaEvent& base, KumaEvent&& cef) {
-  for (auto& [name, value] : cef.fields) base.fields[name] = std::move(value);
-  for (auto& [name, value] : cef.extra) base.extra[name] = std::move(value);
+// Syslog-CEF (§4.4): the CEF payload of a syslog message takes precedence over
+// the syslog fields. MSG was that payload, so it is no Message of its own, and
+// the prefix that the CEF view kept is the syslog header read here.
+KumaEvent merge_syslog_cef(KumaEvent syslog_view, KumaEvent cef_view) {
+  syslog_view.fields.erase("Message");
+  cef_view.extra.erase("cefPrefix");
+  for (auto& [name, value] : cef_view.fields) syslog_view.fields[name] = std::move(value);
+  for (auto& [name, value] : cef_view.extra) syslog_view.extra[name] = std::move(value);
+  return syslog_view;
 }
 
 std::string lossy(std::string_view text) {
@@ -83,6 +95,10 @@ Normalizer::Normalizer(NormalizerOptions options) : options_(std::move(options))
 Normalized Normalizer::normalize(std::string_view frame, StreamState& state) {
   Normalized out;
   out.format = options_.codec == Codec::automatic ? detect(frame) : options_.codec;
+  if (frame.size() > kKumaMaxEventSize) {  // lost to KUMA, counted, not normalized (§3)
+    out.error = DecodeError{kKumaMaxEventSize, "event exceeds KUMA's 4 MB limit; not normalized"};
+    return out;
+  }
   bool kuma_failed = false;  // KUMA's normalizer fails: Keep raw event "only errors" keeps Raw (§3)
   switch (out.format) {
     case Codec::json: decode_json(frame, out); kuma_failed = out.error.has_value(); break;
@@ -111,12 +127,12 @@ void Normalizer::decode_json(std::string_view frame, Normalized& out) {
   json::Envelope envelope;
   if (auto err = json_decoder_.decode(frame, envelope)) {
     out.error = err;
-    if (json::is_non_object_json(frame)) out.lints.push_back({LintId::json_not_object, {}});
+    out.lints.push_back({LintId::json_not_object, std::string(err->reason)});  // anything but an object (§4.3)
     return;
   }
   out.fields = nlohmann::json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (envelope.message_is_object) out.audit = nlohmann::json::parse(envelope.message, nullptr, false);
-  out.kuma = json::kuma_view(out.fields, options_.parse_nested);
+  out.kuma = json::kuma_view(out.fields, options_.json);
 }
 
 void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normalized& out) {
@@ -138,33 +154,28 @@ void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normaliz
   if (!syslog_cef) out.lints.push_back({LintId::cef_unexpected_prefix, {}});
   // The prefix is read as a syslog header when it is one (§5.6 step 1).
   if (is_syslog_header(frame, cef_event_.prefix, lenient_message_)) {
-    KumaEvent merged = syslog::kuma_view(lenient_message_);
-    merged.fields.erase("Message");
-    out.kuma.extra.erase("cefPrefix");
-    merge_cef(merged, std::move(out.kuma));
-    out.kuma = std::move(merged);
+    out.kuma = merge_syslog_cef(syslog::kuma_view(lenient_message_), std::move(out.kuma));
   }
 }
 
 bool Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& out) {
   const auto mode = options_.lenient ? syslog::Mode::lenient : syslog::Mode::strict;
+  const bool accepts_only_rfc5424 = codec == Codec::rfc5424;
   if (codec == Codec::syslog) codec = syslog::looks_like_rfc5424(frame) ? Codec::rfc5424 : Codec::rfc3164;
   out.format = codec;
   out.error = codec == Codec::rfc5424 ? syslog::parse_rfc5424(frame, mode, syslog_message_)
                                       : parse_rfc3164(frame, mode, syslog_message_);
-  if (!out.error) out.fields = syslog::fields_json(syslog_message_);
+  out.fields = syslog::fields_json(syslog_message_);  // what was read, also before a strict failure
   // KUMA's view is always the lenient parse; its lints name every strict violation.
   const bool read = !syslog::parse(frame, syslog::Mode::lenient, lenient_message_);
   syslog::add_lints(lenient_message_, out.lints);
+  if (!accepts_only_rfc5424) drop_looks_rfc3164(out.lints);
   if (!read) return false;
   out.kuma = syslog::kuma_view(lenient_message_);
-  const auto message = out.kuma.fields.find("Message");
-  if (message == out.kuma.fields.end() || message->second.find("CEF:") == std::string::npos) return true;
-  // Syslog-CEF (§4.4): a CEF payload in MSG is parsed and takes precedence.
-  const std::string payload = message->second;  // cef_event_ keeps views into it until merged
-  (void)cef::decode(payload, cef_event_);
-  merge_cef(out.kuma, cef::kuma_view(cef_event_));
-  out.kuma.extra.erase("cefPrefix");
+  const auto msg = lenient_message_.msg;
+  if (!msg || msg->find("CEF:") == std::string_view::npos) return true;
+  (void)cef::decode(*msg, cef_event_);  // views into `frame`, like the message's
+  out.kuma = merge_syslog_cef(std::move(out.kuma), cef::kuma_view(cef_event_));
   cef::add_lints(cef_event_, out.lints);
   return true;
 }

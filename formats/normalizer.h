@@ -40,8 +40,8 @@ struct NormalizerOptions {
   // Syslog: accept what DKP sends (kuma-receiver.md §6.1-6.2) instead of the
   // strict ABNF. The KUMA view and lints always come from the lenient parse.
   bool lenient = false;
-  // JSON: string fields re-parsed as JSON before flattening (§4.3 parse_nested).
-  std::vector<std::string> parse_nested;
+  // JSON: the mapping table and parse_nested of KUMA's JSON normalizer (§4.3).
+  json::JsonNormalizerConfig json;
 };
 
 // What the normalizer remembers between frames of one connection.
@@ -59,9 +59,15 @@ struct Normalized {
   bool ok() const { return !error.has_value(); }
 };
 
+// Limits of the KUMA connectors and collector.
+inline constexpr std::uint64_t kKumaMaxEventSize = 4 * 1024 * 1024;  // 4 MB (§3)
+inline constexpr std::uint64_t kKumaTcpBuffer = 1024 * 1024;         // 1 MB (§2.1)
+inline constexpr std::uint64_t kKumaUdpBuffer = 16 * 1024;           // 16 KB (§2.2)
+
 class Normalizer {
  public:
   explicit Normalizer(NormalizerOptions options = {});
+  // A frame over KUMA's 4 MB limit fails unread (KUMA loses it, §3).
   Normalized normalize(std::string_view frame, StreamState& state);
 
  private:
@@ -89,10 +95,6 @@ struct FrameContext {
   bool delimiter_framing = true;    // KUMA framing (no octet counting)
   bool unterminated = false;        // the stream ended inside this frame
 };
-
-inline constexpr std::uint64_t kKumaMaxEventSize = 4 * 1024 * 1024;  // 4 MB (§3)
-inline constexpr std::uint64_t kKumaTcpBuffer = 1024 * 1024;         // 1 MB (§2.1)
-inline constexpr std::uint64_t kKumaUdpBuffer = 16 * 1024;           // 16 KB (§2.2)
 
 // Frame lints (§8): tls-mismatch (a TLS handshake on a plain transport),
 // trailing-cr, non-utf8, octet-counting-unsupported, event-over-4mb,

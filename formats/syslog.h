@@ -119,7 +119,8 @@ bool looks_like_rfc5424(std::string_view in);
 
 // Decode-output fields: pri, facility, severity, version, timestamp, hostname,
 // app_name, procid, msgid, structured_data ({SD-ID: {param: value}} or null), msg,
-// and "labels" ({name: value}) only when labels were consumed.
+// and nothing else: labels consumed by the lenient parse are in Message::labels
+// and the KUMA view's Extra["label.<name>"].
 nlohmann::json fields_json(const Message& m);
 
 // The KUMA normalized event of §4.4 (Syslog-CEF merging is the normalizer's job).

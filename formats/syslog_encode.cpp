@@ -8,6 +8,7 @@
 // then sends the raw message.
 #include "formats/syslog.h"
 #include "formats/event.h"
+#include "formats/json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -64,7 +65,12 @@ std::optional<int> severity_of(const json& event) {
   return std::nullopt;
 }
 
-std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+// VRL's encode_json: serde_json's bytes, which json::encode reproduces.
+std::string dump(const json& v) {
+  std::string out;
+  formats::json::encode(v, out);
+  return out;
+}
 
 // `encode_json(.)` as the program sees the event: severity already replaced by its number.
 std::string event_json(const json& event, int severity) {

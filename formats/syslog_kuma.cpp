@@ -43,11 +43,7 @@ json fields_json(const Message& m) {
   j["msgid"] = text_or_null(m.msgid);
   j["structured_data"] = structured_data_json(m);
   j["msg"] = text_or_null(m.msg);
-  if (!m.labels.empty()) {
-    json& labels = j["labels"] = json::object();
-    for (const Param& p : m.labels) labels[std::string(p.name)] = param_value(p);
-  }
-  return j;
+  return j;  // exactly these keys (issue #2); consumed DKP labels are in the KUMA view's Extra
 }
 
 KumaEvent kuma_view(const Message& m) {

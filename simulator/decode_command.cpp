@@ -2,6 +2,7 @@
 #include "simulator/decode_output.h"
 
 #include "formats/framing.h"
+#include "formats/json.h"
 #include "formats/normalizer.h"
 
 #include <cstdio>
@@ -22,6 +23,7 @@ struct DecodeOptions {
   bool lenient = false;
   std::size_t max_frame = 64 * 1024 * 1024;
   std::vector<std::string> parse_nested;
+  std::vector<std::string> mappings;  // PATH=FIELD
   std::string output = "json";
   std::vector<std::string> files;
 };
@@ -33,6 +35,16 @@ const std::map<std::string, std::string> kFormats{
     {"cef", "cef"},         {"json", "json"},       {"auto", "auto"}, {"raw", "raw"}, {"syslog-cef", "syslog-cef"}};
 const std::map<std::string, std::string> kFramings{
     {"lf", "lf"}, {"nul", "nul"}, {"tab", "tab"}, {"octet", "octet"}, {"auto", "auto"}, {"none", "none"}};
+
+json::JsonNormalizerConfig json_config(const DecodeOptions& options) {
+  json::JsonNormalizerConfig config;
+  config.parse_nested = options.parse_nested;
+  for (const auto& mapping : options.mappings) {
+    const auto eq = mapping.rfind('=');  // checked by the option's validator
+    config.mapping.push_back({mapping.substr(0, eq), mapping.substr(eq + 1)});
+  }
+  return config;
+}
 
 FramingConfig framing_config(const DecodeOptions& options) {
   FramingConfig config;
@@ -48,7 +60,7 @@ FramingConfig framing_config(const DecodeOptions& options) {
 class FramePrinter {
  public:
   explicit FramePrinter(const DecodeOptions& options)
-      : normalizer_({*codec_from_name(options.format), options.lenient, options.parse_nested}),
+      : normalizer_({*codec_from_name(options.format), options.lenient, json_config(options)}),
         delimiter_framing_(options.framing != "octet" && options.framing != "auto"),
         text_(options.output == "text") {}
 
@@ -56,25 +68,18 @@ class FramePrinter {
     input_ = std::move(name);
     state_ = {};
     empty_frames_ = 0;
-    empty_linted_ = false;
   }
 
-  // Empty frames are skipped as KUMA skips them (§2.1); lint empty-frame goes
-  // on the next frame, once per input, and a count of them to stderr.
+  // Empty frames are skipped as KUMA skips them (§2.1). The first of an input
+  // is printed with lint empty-frame (once per input, as once per connection);
+  // the count of all of them goes to stderr.
   void end_input() {
     if (empty_frames_ > 0) std::cerr << "kumasim decode: " << input_ << ": skipped " << empty_frames_ << " empty frame(s)\n";
   }
 
   void print(const Frame& frame) {
-    if (frame.status == FrameStatus::empty) {
-      ++empty_frames_;
-      return;
-    }
-    Normalized result = normalizer_.normalize(frame.bytes, state_);
-    if (empty_frames_ > 0 && !empty_linted_) result.lints.push_back({LintId::empty_frame, {}});
-    empty_linted_ = empty_linted_ || empty_frames_ > 0;
-    if (frame.status == FrameStatus::oversize) result.error = DecodeError{frame.bytes.size(), "frame exceeds --max-frame"};
-    if (frame.status == FrameStatus::bad_octet_count) result.error = DecodeError{0, "octet count is not MSG-LEN SP"};
+    if (frame.status == FrameStatus::empty && empty_frames_++ > 0) return;
+    Normalized result = normalize(frame);
     add_frame_lints(frame.bytes, {Transport::none, frame.size, 0, delimiter_framing_, frame.unterminated}, result.lints);
     all_ok_ = all_ok_ && result.ok();
 
@@ -87,12 +92,23 @@ class FramePrinter {
   bool all_ok() const { return all_ok_; }
 
  private:
+  // Only whole frames are normalized; the framer's other verdicts are reported as they are.
+  Normalized normalize(const Frame& frame) {
+    Normalized result;
+    switch (frame.status) {
+      case FrameStatus::ok: return normalizer_.normalize(frame.bytes, state_);
+      case FrameStatus::empty: result.lints.push_back({LintId::empty_frame, {}}); break;
+      case FrameStatus::oversize: result.error = DecodeError{frame.bytes.size(), "frame exceeds --max-frame"}; break;
+      case FrameStatus::bad_octet_count: result.error = DecodeError{0, "octet count is not MSG-LEN SP"}; break;
+    }
+    return result;
+  }
+
   Normalizer normalizer_;
   bool delimiter_framing_;
   bool text_;
   StreamState state_;
   std::size_t empty_frames_ = 0;
-  bool empty_linted_ = false;
   std::string input_;
   std::string line_;
   bool all_ok_ = true;
@@ -136,7 +152,18 @@ std::shared_ptr<DecodeOptions> add_decode_command(CLI::App& app) {
   cmd->add_option("--max-frame", options->max_frame, "Largest frame in bytes; longer ones fail as oversize")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
       ->capture_default_str();
-  cmd->add_option("--parse-nested", options->parse_nested, "JSON: string fields to re-parse as JSON in the KUMA view");
+  // One value per occurrence, so that the options may come before the files.
+  cmd->add_option("--parse-nested", options->parse_nested, "JSON: string fields to re-parse as JSON in the KUMA view")
+      ->allow_extra_args(false);
+  cmd->add_option("--map", options->mappings, "JSON: map a source path to a KUMA field, PATH=FIELD (repeatable)")
+      ->check(CLI::Validator(
+          [](const std::string& value) -> std::string {
+            const auto eq = value.rfind('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == value.size()) return "expected PATH=FIELD, got " + value;
+            return {};
+          },
+          "PATH=FIELD"))
+      ->allow_extra_args(false);
   cmd->add_option("--output", options->output, "json (one object per line) or text (for people)")
       ->check(CLI::IsMember({"json", "text"}))
       ->capture_default_str();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace kumasim::formats {
 namespace {
 
@@ -149,6 +151,38 @@ TEST(Normalizer, SyslogCarryingCefMergesTheCefFields) {
   EXPECT_EQ(r.kuma.fields.at("Severity"), "Low");  // CEF takes precedence over the syslog severity
   EXPECT_EQ(r.kuma.fields.at("DeviceAction"), "allow");
   EXPECT_EQ(r.kuma.fields.at("DeviceHostName"), "fw");
+  EXPECT_EQ(r.kuma.fields.count("Message"), 0u);  // MSG was the CEF payload, as on the cef codec
+  EXPECT_EQ(r.kuma.extra.count("cefPrefix"), 0u);
+}
+
+TEST(Normalizer, LooksRfc3164OnlyOnA5424OnlyListener) {
+  const std::string bsd = "<34>Oct 11 22:14:15 mymachine su: 'su root' failed";
+  const Lint looks{LintId::syslog_not_rfc5424, "looks-rfc3164"};
+  for (Codec codec : {Codec::syslog, Codec::rfc3164, Codec::automatic}) {
+    const auto r = normalize(bsd, codec, /*lenient=*/true);
+    EXPECT_TRUE(r.ok()) << to_string(codec);
+    EXPECT_EQ(std::count(r.lints.begin(), r.lints.end(), looks), 0) << to_string(codec);
+  }
+  const auto only_5424 = normalize(bsd, Codec::rfc5424, /*lenient=*/true);
+  EXPECT_FALSE(only_5424.ok());
+  EXPECT_EQ(std::count(only_5424.lints.begin(), only_5424.lints.end(), looks), 1);
+}
+
+TEST(Normalizer, StrictSyslogFailureStillShowsWhatWasRead) {
+  const auto r = normalize(wire("dkp-gen-c-tcp.syslog"), Codec::rfc5424);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.fields["pri"], 14);
+}
+
+TEST(Normalizer, EventsOver4MbAreNotNormalized) {
+  // kuma-receiver.md §3: lost to KUMA and counted; the frame lint says why.
+  const std::string big = "{\"message\":\"" + std::string(kKumaMaxEventSize, 'x') + "\"}";
+  const auto r = normalize(big, Codec::json);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.fields.is_null());
+  EXPECT_TRUE(r.kuma.fields.empty());
+  EXPECT_TRUE(r.kuma.extra.empty());
+  EXPECT_TRUE(normalize(std::string(kKumaMaxEventSize - 2, ' ') + "{}", Codec::json).ok());
 }
 
 TEST(Normalizer, UnreadableSyslogKeepsRaw) {
@@ -183,9 +217,10 @@ TEST(Normalizer, CefAfterABsdTimestampIsNotATag) {
 TEST(Normalizer, JsonThatIsNotAnObject) {
   const auto r = normalize("[1,2]", Codec::json);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(lint_names(r.lints), std::vector<std::string>{"json-not-object"});
+  EXPECT_EQ(r.lints, (Lints{{LintId::json_not_object, "not a JSON object"}}));
   EXPECT_EQ(*r.kuma.raw, "[1,2]");
-  EXPECT_TRUE(normalize("{oops", Codec::json).lints.empty());  // a syntax error is not json-not-object
+  // Anything else is not an object either (§4.3).
+  EXPECT_EQ(normalize("{oops", Codec::json).lints, (Lints{{LintId::json_not_object, "invalid JSON"}}));
 }
 
 TEST(Normalizer, RawKeepsTheFrameAsMessage) {

@@ -347,3 +347,17 @@ TEST(SyslogRfc5424Encode, RandomRoundTrips) {
 
 }  // namespace
 }  // namespace kumasim::formats::syslog
+
+namespace kumasim::formats::syslog {
+namespace {
+
+TEST(DkpSyslog, MissingMessageSendsTheEventAsSerdeJson) {
+  // VRL's encode_json writes floats as serde_json does (1e20, not nlohmann's 1e+20).
+  const nlohmann::json event{{"timestamp", "t"}, {"x", 1e20}, {"y", 0.5}};
+  const Encoded e = encode_dkp(event, "node");
+  EXPECT_FALSE(e.fell_back);
+  EXPECT_NE(e.line.find(R"("x":1e20,"y":0.5)"), std::string::npos) << e.line;
+}
+
+}  // namespace
+}  // namespace kumasim::formats::syslog
