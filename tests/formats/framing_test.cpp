@@ -1,4 +1,5 @@
 #include "formats/framing.h"
+#include "support/frames.h"
 
 #include <gtest/gtest.h>
 
@@ -8,39 +9,15 @@
 namespace kumasim::formats {
 namespace {
 
-struct Got {
-  std::string bytes;
-  FrameStatus status;
-  std::uint64_t offset, size;
-  bool counted, unterminated;
-  bool operator==(const Got&) const = default;
-};
-
-std::ostream& operator<<(std::ostream& os, const Got& g) {
-  return os << "{'" << g.bytes << "' " << to_string(g.status) << " @" << g.offset << " size " << g.size
-            << (g.counted ? " counted" : "") << (g.unterminated ? " unterminated" : "") << "}";
-}
+using Got = kumasim::testing::OwnedFrame;
 
 Got ok(std::string bytes, std::uint64_t offset, bool counted = false) {
   const auto size = bytes.size();
   return {std::move(bytes), FrameStatus::ok, offset, size, counted, false};
 }
 
-// Feeds `stream` cut at the given positions and returns every frame reported.
 std::vector<Got> frame(const FramingConfig& config, std::string_view stream, const std::vector<std::size_t>& cuts = {}) {
-  Framer framer(config);
-  std::vector<Got> out;
-  auto sink = [&](const Frame& f) {
-    out.push_back({std::string(f.bytes), f.status, f.offset, f.size, f.octet_counted, f.unterminated});
-  };
-  std::size_t from = 0;
-  for (std::size_t cut : cuts) {
-    framer.feed(stream.substr(from, cut - from), sink);
-    from = cut;
-  }
-  framer.feed(stream.substr(from), sink);
-  framer.finish(sink);
-  return out;
+  return kumasim::testing::frame_stream(config, stream, cuts);
 }
 
 FramingConfig delimited(char d = '\n', std::size_t max = 1024) { return {FramingMode::delimiter, d, max}; }

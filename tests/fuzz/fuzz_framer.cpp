@@ -1,6 +1,7 @@
 // The framer must report the same frames however the stream is cut into reads,
 // and must account for every byte.
 #include "formats/framing.h"
+#include "support/frames.h"
 
 #include <cstdlib>
 #include <string>
@@ -10,28 +11,15 @@ using namespace kumasim::formats;
 
 namespace {
 
-struct Got {
-  std::string bytes;
-  FrameStatus status;
-  std::uint64_t offset, size;
-  bool counted, unterminated;
-  bool operator==(const Got&) const = default;
-};
-
-std::vector<Got> run(const FramingConfig& config, std::string_view stream, std::string_view cuts) {
-  Framer framer(config);
-  std::vector<Got> out;
-  auto sink = [&](const Frame& f) {
-    out.push_back({std::string(f.bytes), f.status, f.offset, f.size, f.octet_counted, f.unterminated});
-  };
-  std::size_t cut = 0;
-  while (!stream.empty()) {
-    const std::size_t n = cuts.empty() ? stream.size() : 1 + static_cast<unsigned char>(cuts[cut++ % cuts.size()]) % 17;
-    framer.feed(stream.substr(0, n), sink);
-    stream.remove_prefix(std::min(n, stream.size()));
+// Cut positions from the fuzzer's bytes: reads of 1 to 17 bytes.
+std::vector<std::size_t> cuts_from(std::string_view bytes, std::size_t length) {
+  std::vector<std::size_t> cuts;
+  for (std::size_t at = 0, i = 0; !bytes.empty();) {
+    at += 1 + static_cast<unsigned char>(bytes[i++ % bytes.size()]) % 17;
+    if (at >= length) break;
+    cuts.push_back(at);
   }
-  framer.finish(sink);
-  return out;
+  return cuts;
 }
 
 }  // namespace
@@ -46,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view cuts = input.substr(3, 8);
   const std::string_view stream = input.substr(3);
 
-  const auto whole = run(config, stream, {});
-  if (run(config, stream, cuts) != whole) std::abort();
+  const auto whole = kumasim::testing::frame_stream(config, stream);
+  if (kumasim::testing::frame_stream(config, stream, cuts_from(cuts, stream.size())) != whole) std::abort();
   // Every byte is in one frame: payload, its delimiter or MSG-LEN prefix.
   std::uint64_t next = 0;
   for (const auto& f : whole) {
