@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <map>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -30,11 +30,8 @@ struct DecodeOptions {
 
 namespace {
 
-const std::map<std::string, std::string> kFormats{
-    {"rfc5424", "rfc5424"}, {"rfc3164", "rfc3164"}, {"syslog", "syslog"},
-    {"cef", "cef"},         {"json", "json"},       {"auto", "auto"}, {"raw", "raw"}, {"syslog-cef", "syslog-cef"}};
-const std::map<std::string, std::string> kFramings{
-    {"lf", "lf"}, {"nul", "nul"}, {"tab", "tab"}, {"octet", "octet"}, {"auto", "auto"}, {"none", "none"}};
+const std::vector<std::string> kFormats{"rfc5424", "rfc3164", "syslog", "cef", "syslog-cef", "json", "raw", "auto"};
+const std::vector<std::string> kFramings{"lf", "nul", "tab", "octet", "auto", "none"};
 
 json::JsonNormalizerConfig json_config(const DecodeOptions& options) {
   json::JsonNormalizerConfig config;
@@ -118,14 +115,17 @@ class FramePrinter {
 void decode_stream(std::istream& in, const DecodeOptions& options, FramePrinter& printer) {
   std::vector<char> buffer(64 * 1024);
   auto sink = [&](const Frame& frame) { printer.print(frame); };
-  if (options.framing == "none") {
+  if (options.framing == "none") {  // one frame, kept up to --max-frame like any other
     std::string whole;
-    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
-      whole.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    }
     Frame frame;
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+      const auto n = static_cast<std::size_t>(in.gcount());
+      whole.append(buffer.data(), std::min(n, options.max_frame - std::min(options.max_frame, whole.size())));
+      frame.size += n;
+    }
     frame.bytes = whole;
-    frame.size = whole.size();
+    if (frame.size == 0) frame.status = FrameStatus::empty;
+    if (frame.size > options.max_frame) frame.status = FrameStatus::oversize;
     printer.print(frame);
     return;
   }
@@ -143,11 +143,11 @@ std::shared_ptr<DecodeOptions> add_decode_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("decode", "Decode frames from files or stdin and print one JSON object per frame");
   options->command = cmd;
   cmd->add_option("--format", options->format, "rfc5424, rfc3164, syslog, cef, syslog-cef, json, raw or auto")
-      ->transform(CLI::IsMember(kFormats))
+      ->check(CLI::IsMember(kFormats))
       ->capture_default_str();
   cmd->add_flag("--lenient", options->lenient, "Syslog: accept what DKP sends and report each leniency");
   cmd->add_option("--framing", options->framing, "lf, nul, tab, octet, auto or none")
-      ->transform(CLI::IsMember(kFramings))
+      ->check(CLI::IsMember(kFramings))
       ->capture_default_str();
   cmd->add_option("--max-frame", options->max_frame, "Largest frame in bytes; longer ones fail as oversize")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32))
