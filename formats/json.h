@@ -59,6 +59,10 @@ class EnvelopeDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
+// Splits a dotted path into keys at every dot not escaped as "\\."
+// ("a.b\\.c" -> {"a", "b.c"}), as KUMA's JSON normalizer reads paths.
+std::vector<std::string> split_path(std::string_view path);
+
 // One row of a KUMA JSON normalizer's mapping table: a source path, dotted
 // for nested keys ("user.username"; "\." is a literal dot inside a key, as in
 // "annotations.authorization\.k8s\.io/decision"), and the KUMA field it fills.

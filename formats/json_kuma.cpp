@@ -26,22 +26,6 @@ void flatten(const nlohmann::json& value, const std::string& path, std::map<std:
   }
 }
 
-// Splits a mapping path at every dot that is not escaped as "\.".
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> keys(1);
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '\\' && i + 1 < path.size() && path[i + 1] == '.') {
-      keys.back() += '.';
-      ++i;
-    } else if (path[i] == '.') {
-      keys.emplace_back();
-    } else {
-      keys.back() += path[i];
-    }
-  }
-  return keys;
-}
-
 // Moves the value at `keys` out of `object`; null when the path is missing.
 // A parent that the move leaves empty goes too: it held only mapped leaves.
 nlohmann::json take(nlohmann::json& object, std::span<const std::string> keys) {
@@ -61,6 +45,21 @@ nlohmann::json take(nlohmann::json& object, std::span<const std::string> keys) {
 }
 
 }  // namespace
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> keys(1);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '\\' && i + 1 < path.size() && path[i + 1] == '.') {
+      keys.back() += '.';
+      ++i;
+    } else if (path[i] == '.') {
+      keys.emplace_back();
+    } else {
+      keys.back() += path[i];
+    }
+  }
+  return keys;
+}
 
 KumaEvent kuma_view(const nlohmann::json& object, const JsonNormalizerConfig& config) {
   KumaEvent event;
