@@ -59,8 +59,8 @@ class EnvelopeDecoder {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits a dotted path into keys at every dot not escaped as "\\."
-// ("a.b\\.c" -> {"a", "b.c"}), as KUMA's JSON normalizer reads paths.
+// Splits a dotted path into keys at every dot not escaped as "\."
+// ("a.b\.c" -> {"a", "b.c"}), as KUMA's JSON normalizer reads paths.
 std::vector<std::string> split_path(std::string_view path);
 
 // One row of a KUMA JSON normalizer's mapping table: a source path, dotted
