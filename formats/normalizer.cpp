@@ -92,7 +92,8 @@ std::string_view to_string(Codec codec) {
 
 Normalizer::Normalizer(NormalizerOptions options) : options_(std::move(options)) {}
 
-Normalized Normalizer::normalize(std::string_view frame, StreamState& state) {
+Normalized Normalizer::normalize(std::string_view frame, StreamState& state, Detail detail) {
+  full_ = detail == Detail::full;
   Normalized out;
   out.format = options_.codec == Codec::automatic ? detect(frame) : options_.codec;
   if (frame.size() > kKumaMaxEventSize) {  // lost to KUMA, counted, not normalized (§3)
@@ -111,7 +112,7 @@ Normalized Normalizer::normalize(std::string_view frame, StreamState& state) {
     case Codec::automatic: decode_raw(frame, out); break;
   }
   if (out.format != Codec::cef && out.format != Codec::syslog_cef) state.previous_was_cef = false;
-  if (kuma_failed) out.kuma.raw = lossy(frame);
+  if (kuma_failed && full_) out.kuma.raw = lossy(frame);
   return out;
 }
 
@@ -130,6 +131,7 @@ void Normalizer::decode_json(std::string_view frame, Normalized& out) {
     out.lints.push_back({LintId::json_not_object, std::string(err->reason)});  // anything but an object (§4.3)
     return;
   }
+  if (!full_) return;
   out.fields = nlohmann::json::parse(frame, nullptr, /*allow_exceptions=*/false);
   if (envelope.message_is_object) out.audit = nlohmann::json::parse(envelope.message, nullptr, false);
   out.kuma = json::kuma_view(out.fields, options_.json);
@@ -143,8 +145,10 @@ void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normaliz
     return;
   }
   state.previous_was_cef = true;
-  out.fields = cef::fields_json(cef_event_);
-  out.kuma = cef::kuma_view(cef_event_);
+  if (full_) {
+    out.fields = cef::fields_json(cef_event_);
+    out.kuma = cef::kuma_view(cef_event_);
+  }
   cef::add_lints(cef_event_, out.lints);
   const bool syslog_cef = out.format == Codec::syslog_cef;
   if (cef_event_.prefix.empty()) {
@@ -153,7 +157,7 @@ void Normalizer::decode_cef(std::string_view frame, StreamState& state, Normaliz
   }
   if (!syslog_cef) out.lints.push_back({LintId::cef_unexpected_prefix, {}});
   // The prefix is read as a syslog header when it is one (§5.6 step 1).
-  if (is_syslog_header(frame, cef_event_.prefix, lenient_message_)) {
+  if (full_ && is_syslog_header(frame, cef_event_.prefix, lenient_message_)) {
     out.kuma = merge_syslog_cef(syslog::kuma_view(lenient_message_), std::move(out.kuma));
   }
 }
@@ -165,22 +169,23 @@ bool Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& 
   out.format = codec;
   out.error = codec == Codec::rfc5424 ? syslog::parse_rfc5424(frame, mode, syslog_message_)
                                       : parse_rfc3164(frame, mode, syslog_message_);
-  out.fields = syslog::fields_json(syslog_message_);  // what was read, also before a strict failure
+  if (full_) out.fields = syslog::fields_json(syslog_message_);  // what was read, also before a strict failure
   // KUMA's view is always the lenient parse; its lints name every strict violation.
   const bool read = !syslog::parse(frame, syslog::Mode::lenient, lenient_message_);
   syslog::add_lints(lenient_message_, out.lints);
   if (!accepts_only_rfc5424) drop_looks_rfc3164(out.lints);
   if (!read) return false;
-  out.kuma = syslog::kuma_view(lenient_message_);
+  if (full_) out.kuma = syslog::kuma_view(lenient_message_);
   const auto msg = lenient_message_.msg;
   if (!msg || msg->find("CEF:") == std::string_view::npos) return true;
   (void)cef::decode(*msg, cef_event_);  // views into `frame`, like the message's
-  out.kuma = merge_syslog_cef(std::move(out.kuma), cef::kuma_view(cef_event_));
+  if (full_) out.kuma = merge_syslog_cef(std::move(out.kuma), cef::kuma_view(cef_event_));
   cef::add_lints(cef_event_, out.lints);
   return true;
 }
 
 void Normalizer::decode_raw(std::string_view frame, Normalized& out) {
+  if (!full_) return;
   out.fields = nlohmann::json::object({{"message", lossy(frame)}});
   out.kuma.fields["Message"] = lossy(frame);
 }

@@ -66,9 +66,13 @@ inline constexpr std::uint64_t kKumaUdpBuffer = 16 * 1024;           // 16 KB (ย
 
 class Normalizer {
  public:
+  // verdict: ok/format/error and lints only, the receiver's per-frame path;
+  // full: also the decoded fields, audit record and KUMA view.
+  enum class Detail : std::uint8_t { verdict, full };
+
   explicit Normalizer(NormalizerOptions options = {});
   // A frame over KUMA's 4 MB limit fails unread (KUMA loses it, ยง3).
-  Normalized normalize(std::string_view frame, StreamState& state);
+  Normalized normalize(std::string_view frame, StreamState& state, Detail detail = Detail::full);
 
  private:
   Codec detect(std::string_view frame) const;
@@ -79,6 +83,7 @@ class Normalizer {
   void decode_raw(std::string_view frame, Normalized& out);
 
   NormalizerOptions options_;
+  bool full_ = true;  // the Detail of the normalize() call under way
   json::EnvelopeDecoder json_decoder_;
   cef::Event cef_event_;
   syslog::Message syslog_message_;

@@ -230,6 +230,22 @@ TEST(Normalizer, RawKeepsTheFrameAsMessage) {
   EXPECT_FALSE(r.kuma.raw);
 }
 
+TEST(Normalizer, VerdictDetailHasTheSameVerdictAndLintsWithoutTheViews) {
+  for (const char* name : {"dkp-gen-c-tcp.json", "dkp-gen-c-tcp.cef", "dkp-gen-c-tcp.syslog"}) {
+    for (std::string frame : {wire(name), wire(name).substr(0, 40)}) {
+      Normalizer normalizer;
+      StreamState full_state, verdict_state;
+      const auto full = normalizer.normalize(frame, full_state);
+      const auto verdict = normalizer.normalize(frame, verdict_state, Normalizer::Detail::verdict);
+      EXPECT_EQ(verdict.ok(), full.ok()) << frame;
+      EXPECT_EQ(verdict.format, full.format) << frame;
+      EXPECT_EQ(verdict.lints, full.lints) << frame;
+      EXPECT_TRUE(verdict.fields.is_null());
+      EXPECT_TRUE(verdict.kuma.fields.empty() && verdict.kuma.extra.empty() && !verdict.kuma.raw);
+    }
+  }
+}
+
 TEST(FrameLints, CarriageReturnAndUtf8) {
   Lints lints;
   add_frame_lints("caf\xE9 au lait\r", {}, lints);
