@@ -7,6 +7,7 @@ find_package(PkgConfig REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)  # decode output and the shipper's event values
 find_package(simdjson REQUIRED)            # JSON envelope decoding on the hot path
 find_package(CLI11 REQUIRED)               # command lines whose usage errors name the flag
+find_package(Threads REQUIRED)             # the simulator's I/O threads
 
 # The listeners, control API, Kafka and the shipper (next issues) build on these;
 # locating them now keeps ci/install-deps honest from the first commit.

@@ -1,5 +1,6 @@
 // kumasim: a mock KUMA receiver for testing what DKP log-shipper sends.
 #include "simulator/decode_command.h"
+#include "simulator/serve_command.h"
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "kumasim " KUMASIM_VERSION);
   app.require_subcommand(0, 1);
   auto decode = kumasim::cli::add_decode_command(app);
+  auto serve = kumasim::cli::add_serve_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -17,6 +19,7 @@ int main(int argc, char** argv) {
     return status == 0 ? 0 : 2;  // usage errors exit 2; --help and --version exit 0
   }
   if (kumasim::cli::decode_selected(*decode)) return kumasim::cli::run_decode(*decode);
+  if (kumasim::cli::serve_selected(*serve)) return kumasim::cli::run_serve(*serve);
   std::cout << app.help();
   return 2;
 }

@@ -1,0 +1,233 @@
+#include "simulator/control_api.h"
+
+#include <boost/beast/core.hpp>
+
+#include <charconv>
+#include <thread>
+
+namespace kumasim::sim {
+namespace {
+
+namespace beast = boost::beast;
+using asio::ip::tcp;
+
+Response reply(const Request& request, http::status status, std::string body,
+               std::string_view type = "application/json") {
+  Response response(status, request.version());
+  response.set(http::field::server, "kumasim");
+  response.set(http::field::content_type, boost::beast::string_view(type.data(), type.size()));
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+Response reply_json(const Request& request, const nlohmann::json& body, http::status status = http::status::ok) {
+  return reply(request, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+Response error(const Request& request, http::status status, const std::string& message) {
+  return reply_json(request, {{"error", message}}, status);
+}
+
+// The value of `name` in the query string, if present.
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> to_number(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Reads ?listener=&since=&limit=&ok=; an error message names the bad parameter.
+std::variant<EventQuery, std::string> read_query(std::string_view target) {
+  EventQuery query;
+  if (auto listener = query_param(target, "listener")) query.listener = *listener;
+  for (const auto& [name, field] : {std::pair{"since", &query.since}}) {
+    if (auto text = query_param(target, name)) {
+      const auto n = to_number(*text);
+      if (!n) return std::string(name) + " must be a number, got \"" + *text + "\"";
+      *field = *n;
+    }
+  }
+  if (auto text = query_param(target, "limit")) {
+    const auto n = to_number(*text);
+    if (!n || *n == 0 || *n > 100000) return "limit must be 1-100000, got \"" + *text + "\"";
+    query.limit = static_cast<std::size_t>(*n);
+  }
+  if (auto text = query_param(target, "ok")) {
+    if (*text != "true" && *text != "false") return "ok must be true or false, got \"" + *text + "\"";
+    query.ok = *text == "true";
+  }
+  return query;
+}
+
+void metric(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
+  out.append(type).append("\n");
+}
+
+}  // namespace
+
+ControlApi::ControlApi(Server& server, std::string token) : server_(server), token_(std::move(token)) {}
+
+Response ControlApi::handle(const Request& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  const auto method = request.method();
+  if (path == "/healthz" && method == http::verb::get) return reply(request, http::status::ok, "ok\n", "text/plain");
+  if (!token_.empty() && request[http::field::authorization] != "Bearer " + token_) {
+    return error(request, http::status::unauthorized, "missing or wrong bearer token");
+  }
+  if (path == "/api/v1/listeners" && method == http::verb::get) return listeners();
+  if (path == "/api/v1/stats" && method == http::verb::get) return reply_json(request, server_.stats_json());
+  if (path == "/api/v1/events" && method == http::verb::get) return events(request);
+  if (path == "/api/v1/events" && method == http::verb::delete_) {
+    server_.store().clear();
+    return reply_json(request, {{"deleted", true}});
+  }
+  if (path == "/api/v1/expect" && method == http::verb::post) return expect(request);
+  if (path == "/metrics" && method == http::verb::get) return metrics();
+  return error(request, http::status::not_found, "no route for " + std::string(request.method_string()) + " " + std::string(path));
+}
+
+Response ControlApi::listeners() {
+  nlohmann::json list = server_.listeners_json();
+  list.push_back({{"name", "api"}, {"transport", "http"}, {"address", own_address_}});
+  return reply_json(Request{}, list);
+}
+
+Response ControlApi::events(const Request& request) {
+  auto query = read_query(std::string_view(request.target().data(), request.target().size()));
+  if (auto* message = std::get_if<std::string>(&query)) return error(request, http::status::bad_request, *message);
+  const auto found = server_.store().find(std::get<EventQuery>(query));
+  EventRenderer render;
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& event : found) events.push_back(render(event));
+  const std::uint64_t last = found.empty() ? std::get<EventQuery>(query).since : found.back().id;
+  return reply_json(request, {{"events", std::move(events)}, {"last_id", last}});
+}
+
+Response ControlApi::expect(const Request& request) {
+  return error(request, http::status::not_implemented, "expectations are not available yet");
+}
+
+Response ControlApi::metrics() {
+  const auto stats = server_.stats_json();
+  std::string out;
+  metric(out, "kumasim_listener_events_total", "Counters of each listener", "counter");
+  for (const auto& [listener, counters] : stats["listeners"].items()) {
+    for (const auto& [name, value] : counters.items()) {
+      if (!value.is_number()) continue;
+      out += "kumasim_listener_events_total{listener=\"" + listener + "\",counter=\"" + name + "\"} " + value.dump() + "\n";
+    }
+  }
+  metric(out, "kumasim_lints_total", "KUMA compatibility lints seen, by listener and lint", "counter");
+  for (const auto& [listener, counters] : stats["listeners"].items()) {
+    for (const auto& [lint, value] : counters["lints"].items()) {
+      out += "kumasim_lints_total{listener=\"" + listener + "\",lint=\"" + lint + "\"} " + value.dump() + "\n";
+    }
+  }
+  metric(out, "kumasim_store", "The event store: events, bytes, evicted, max_bytes", "gauge");
+  for (const auto& [name, value] : stats["store"].items()) {
+    out += "kumasim_store{value=\"" + name + "\"} " + value.dump() + "\n";
+  }
+  return reply(Request{}, http::status::ok, std::move(out), "text/plain; version=0.0.4");
+}
+
+// ---------------------------------------------------------------- socket side
+
+struct ApiServer::Impl {
+  Impl(ControlApi& a) : api(a), acceptor(io) {}
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(8 * 1024 * 1024);
+      stream.expires_after(std::chrono::seconds(60));
+      boost::system::error_code ec;
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      const Request request = parser.release();
+      Response response = api.handle(request);
+      response.version(request.version());
+      response.keep_alive(request.keep_alive());
+      co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec || !request.keep_alive()) co_return;
+    }
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+      if (!acceptor.is_open()) co_return;
+      if (!ec) asio::co_spawn(io, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  ControlApi& api;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  std::thread thread;
+};
+
+ApiServer::ApiServer(ControlApi& api, const std::string& address) : impl_(std::make_unique<Impl>(api)) {
+  const auto colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const auto port = colon == std::string::npos ? std::nullopt : to_number(address.substr(colon + 1));
+  if (host.empty() || !port || *port > 65535) throw std::runtime_error("--api \"" + address + "\" is not HOST:PORT");
+  const tcp::endpoint endpoint(asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host),
+                               static_cast<std::uint16_t>(*port));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(tcp::acceptor::reuse_address(true));
+  acceptor.bind(endpoint);
+  acceptor.listen();
+  api.set_own_address(this->address());
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+ApiServer::~ApiServer() {
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+std::string ApiServer::address() const {
+  const auto endpoint = impl_->acceptor.local_endpoint();
+  const std::string host = endpoint.address().to_string();
+  return (endpoint.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(endpoint.port());
+}
+
+bool is_loopback_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(host, ec);
+  return !ec && ip.is_loopback();
+}
+
+}  // namespace kumasim::sim

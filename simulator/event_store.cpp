@@ -1,0 +1,139 @@
+#include "simulator/event_store.h"
+
+#include "formats/utf8.h"
+#include "simulator/base64.h"
+#include "simulator/listener_config.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+
+namespace kumasim::sim {
+namespace {
+
+nlohmann::json lints_json(const formats::Lints& lints) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& lint : lints) {
+    const auto& info = formats::lint_info(lint.id);
+    nlohmann::json entry{{"id", info.name}, {"level", formats::to_string(info.level)}};
+    if (!lint.detail.empty()) entry["detail"] = lint.detail;
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+nlohmann::json kuma_json(const formats::KumaEvent& kuma) {
+  nlohmann::json view(kuma.fields);
+  if (!kuma.extra.empty()) view["Extra"] = kuma.extra;
+  if (kuma.raw) view["Raw"] = *kuma.raw;
+  return view;
+}
+
+// Raw bytes in JSON: as text when valid UTF-8, else base64 under another key.
+void put_raw(const std::string& raw, nlohmann::json& out) {
+  if (formats::utf8::is_valid(raw)) out["raw"] = raw;
+  else out["raw_base64"] = base64_encode(raw);
+}
+
+}  // namespace
+
+std::size_t ReceivedEvent::footprint() const {
+  std::size_t lint_bytes = 0;
+  for (const auto& lint : lints) lint_bytes += sizeof lint + lint.detail.capacity();
+  return sizeof *this + raw.capacity() + peer.capacity() + lint_bytes;
+}
+
+EventStore::EventStore(std::uint64_t max_bytes, const std::string& capture_path) : max_bytes_(max_bytes) {
+  if (capture_path.empty()) return;
+  capture_ = std::fopen(capture_path.c_str(), "ab");
+  if (!capture_) {
+    throw std::system_error(errno, std::generic_category(), "cannot open the capture file " + capture_path);
+  }
+}
+
+EventStore::~EventStore() {
+  if (capture_) std::fclose(capture_);
+}
+
+void EventStore::append(std::vector<ReceivedEvent>& batch) {
+  std::lock_guard lock(mutex_);
+  for (auto& event : batch) {
+    event.id = ++stats_.last_id;
+    if (capture_) {
+      const std::string line = capture_record(event).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      std::fwrite(line.data(), 1, line.size(), capture_);
+    }
+    stats_.bytes += event.footprint();
+    ++stats_.events;
+    events_.push_back(std::move(event));
+  }
+  batch.clear();
+  while (stats_.bytes > max_bytes_ && !events_.empty()) {
+    stats_.bytes -= events_.front().footprint();
+    --stats_.events;
+    ++stats_.evicted;
+    events_.pop_front();
+  }
+}
+
+std::vector<ReceivedEvent> EventStore::find(const EventQuery& query) const {
+  std::lock_guard lock(mutex_);
+  std::vector<ReceivedEvent> found;
+  // Ids are consecutive in the deque: start right after `since`.
+  auto it = std::upper_bound(events_.begin(), events_.end(), query.since,
+                             [](std::uint64_t since, const ReceivedEvent& e) { return since < e.id; });
+  for (; it != events_.end() && found.size() < query.limit; ++it) {
+    if (!query.listener.empty() && it->listener->name != query.listener) continue;
+    if (query.ok && it->ok != *query.ok) continue;
+    found.push_back(*it);
+  }
+  return found;
+}
+
+void EventStore::clear() {
+  std::lock_guard lock(mutex_);
+  events_.clear();
+  stats_.events = 0;
+  stats_.bytes = 0;
+}
+
+StoreStats EventStore::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void EventStore::flush_capture() {
+  std::lock_guard lock(mutex_);
+  if (capture_) std::fflush(capture_);
+}
+
+nlohmann::json capture_record(const ReceivedEvent& event) {
+  nlohmann::json out{{"id", event.id},
+                     {"listener", event.listener->name},
+                     {"transport", transport_name(event.listener->transport)},
+                     {"peer", event.peer},
+                     {"received_ns", event.received_ns},
+                     {"size", event.size},
+                     {"truncated", event.truncated},
+                     {"ok", event.ok},
+                     {"format", formats::to_string(event.format)},
+                     {"lints", lints_json(event.lints)}};
+  put_raw(event.raw, out);
+  if (event.error) out["error"] = {{"offset", event.error->offset}, {"reason", event.error->reason}};
+  return out;
+}
+
+nlohmann::json EventRenderer::operator()(const ReceivedEvent& event) {
+  nlohmann::json out = capture_record(event);
+  if (event.truncated || event.raw.size() > formats::kKumaMaxEventSize) return out;  // KUMA never read it whole
+  auto [it, added] = normalizers_.try_emplace(event.listener.get(), event.listener->options);
+  formats::StreamState fresh;  // stream-dependent lints were taken at receipt
+  const std::string_view seen = event.kuma_bytes ? std::string_view(event.raw).substr(0, event.kuma_bytes) : event.raw;
+  const formats::Normalized view = it->second.normalize(seen, fresh);
+  out["fields"] = view.fields;
+  if (!view.audit.is_null()) out["audit"] = view.audit;
+  out["kuma"] = kuma_json(view.kuma);
+  return out;
+}
+
+}  // namespace kumasim::sim

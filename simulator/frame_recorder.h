@@ -1,0 +1,55 @@
+// Turns the frames of one connection (or the datagrams of one UDP socket)
+// into ReceivedEvents: verdict, lints and counters per frame, and one store
+// append per read rather than per frame.
+#pragma once
+
+#include "formats/framing.h"
+#include "formats/normalizer.h"
+#include "simulator/event_store.h"
+#include "simulator/listener_config.h"
+#include "simulator/listener_stats.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kumasim::sim {
+
+// What a listener shares with its sessions.
+struct ListenerContext {
+  ListenerContext(ListenerConfig c, std::shared_ptr<const ListenerInfo> i, EventStore& s)
+      : config(std::move(c)), info(std::move(i)), store(s) {}
+
+  ListenerConfig config;
+  std::shared_ptr<const ListenerInfo> info;
+  ListenerStats stats;
+  EventStore& store;
+};
+
+class FrameRecorder {
+ public:
+  FrameRecorder(ListenerContext& listener, std::string peer);
+
+  // A frame from the connection's framer.
+  void record(const formats::Frame& frame);
+  // One UDP datagram (or one delimited part of it); `size` is its full length.
+  void record_datagram(std::string_view bytes, std::uint64_t size);
+  // Appends what was recorded since the last flush to the store.
+  void flush();
+
+ private:
+  void record_bytes(std::string_view bytes, std::uint64_t size, const formats::FrameContext& context,
+                    std::size_t kuma_bytes);
+
+  ListenerContext& listener_;
+  std::string peer_;
+  formats::Normalizer normalizer_;
+  formats::StreamState state_;
+  bool empty_linted_ = false;  // empty-frame is reported once per connection
+  std::vector<ReceivedEvent> batch_;
+};
+
+// Nanoseconds since the epoch, UTC.
+std::int64_t now_ns();
+
+}  // namespace kumasim::sim

@@ -1,0 +1,142 @@
+#include "simulator/listener_config.h"
+
+#include <charconv>
+#include <map>
+
+namespace kumasim::sim {
+namespace {
+
+using formats::Transport;
+
+std::variant<Transport, std::string> transport_from(std::string_view scheme) {
+  if (scheme == "tcp") return Transport::tcp;
+  if (scheme == "udp") return Transport::udp;
+  if (scheme == "tls") return Transport::tls;
+  return "unknown transport \"" + std::string(scheme) + "\" (tcp, udp or tls)";
+}
+
+std::optional<std::uint64_t> number(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// host:port, [v6]:port or :port.
+std::optional<std::string> read_address(std::string_view address, ListenerConfig& config) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string_view::npos) return "address \"" + std::string(address) + "\" has no :PORT";
+  std::string_view host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto port = number(address.substr(colon + 1));
+  if (!port || *port > 65535) return "port \"" + std::string(address.substr(colon + 1)) + "\" is not 0-65535";
+  if (!host.empty()) config.host = host;
+  config.port = static_cast<std::uint16_t>(*port);
+  return std::nullopt;
+}
+
+std::optional<std::string> read_delimiter(std::string_view value, ListenerConfig& config) {
+  static const std::map<std::string_view, char> kDelimiters{{"lf", '\n'}, {"tab", '\t'}, {"nul", '\0'}};
+  if (value == "none") {
+    config.udp_delimited = false;
+    return std::nullopt;
+  }
+  const auto it = kDelimiters.find(value);
+  if (it == kDelimiters.end()) return "delimiter \"" + std::string(value) + "\" is not lf, tab, nul or none";
+  config.delimiter = it->second;
+  config.udp_delimited = true;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_framing(std::string_view value, ListenerConfig& config) {
+  if (value == "kuma") config.framing = formats::FramingMode::delimiter;
+  else if (value == "rfc6587") config.framing = formats::FramingMode::octet;
+  else if (value == "auto") config.framing = formats::FramingMode::automatic;
+  else return "framing \"" + std::string(value) + "\" is not kuma, rfc6587 or auto";
+  return std::nullopt;
+}
+
+std::optional<std::string> read_option(std::string_view key, std::string_view value, ListenerConfig& config) {
+  if (key == "name") {
+    if (value.empty()) return std::string("name is empty");
+    config.name = value;
+  } else if (key == "codec") {
+    const auto codec = formats::codec_from_name(value);
+    if (!codec) return "codec \"" + std::string(value) + "\" is not json, cef, syslog-cef, syslog, rfc5424, rfc3164, raw or auto";
+    config.codec = *codec;
+  } else if (key == "delimiter") {
+    return read_delimiter(value, config);
+  } else if (key == "framing") {
+    return read_framing(value, config);
+  } else if (key == "buffer") {
+    const auto bytes = number(value);
+    if (!bytes || *bytes == 0) return "buffer \"" + std::string(value) + "\" is not a positive number of bytes";
+    config.buffer = *bytes;
+  } else if (key == "mode") {
+    if (value != "encrypt" && value != "verify") return "mode \"" + std::string(value) + "\" is not encrypt or verify";
+    config.tls.mode = value == "verify" ? TlsMode::verify : TlsMode::encrypt;
+  } else if (key == "cert" || key == "key" || key == "ca") {
+    (key == "cert" ? config.tls.cert : key == "key" ? config.tls.key : config.tls.ca) = value;
+  } else {
+    return "unknown key \"" + std::string(key) + "\"";
+  }
+  return std::nullopt;
+}
+
+// The rules that involve several keys.
+std::optional<std::string> check(const ListenerConfig& config) {
+  const bool udp = config.transport == Transport::udp;
+  const std::uint64_t max = udp ? kUdpBufferMax : kTcpBufferMax;
+  if (config.buffer > max) return "buffer " + std::to_string(config.buffer) + " is over KUMA's maximum " + std::to_string(max);
+  if (udp && config.framing != formats::FramingMode::delimiter) return std::string("framing applies to tcp and tls only");
+  if (config.transport == Transport::tls && (config.tls.cert.empty() || config.tls.key.empty())) {
+    return std::string("tls needs cert and key (PEM files; kumasim pki DIR makes them)");
+  }
+  if (config.tls.mode == TlsMode::verify && config.tls.ca.empty()) return std::string("mode=verify needs ca");
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::uint64_t ListenerConfig::buffer_size() const {
+  if (buffer != 0) return buffer;
+  return transport == Transport::udp ? formats::kKumaUdpBuffer : formats::kKumaTcpBuffer;
+}
+
+std::string transport_name(Transport transport) {
+  switch (transport) {
+    case Transport::tcp: return "tcp";
+    case Transport::udp: return "udp";
+    case Transport::tls: return "tls";
+    case Transport::kafka: return "kafka";
+    case Transport::none: return "none";
+  }
+  return "?";
+}
+
+std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index) {
+  ListenerConfig config;
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "listener \"" + std::string(url) + "\": expected TRANSPORT://HOST:PORT";
+  auto transport = transport_from(url.substr(0, scheme_end));
+  if (auto* error = std::get_if<std::string>(&transport)) return "listener \"" + std::string(url) + "\": " + *error;
+  config.transport = std::get<Transport>(transport);
+  std::string_view rest = url.substr(scheme_end + 3);
+  const auto query_start = rest.find('?');
+  auto fail = [&](const std::string& why) { return "listener \"" + std::string(url) + "\": " + why; };
+  if (auto error = read_address(rest.substr(0, query_start), config)) return fail(*error);
+  std::string_view query = query_start == std::string_view::npos ? std::string_view{} : rest.substr(query_start + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) return fail("\"" + std::string(pair) + "\" is not KEY=VALUE");
+    if (auto error = read_option(pair.substr(0, eq), pair.substr(eq + 1), config)) return fail(*error);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  if (auto error = check(config)) return fail(*error);
+  if (config.name.empty()) config.name = transport_name(config.transport) + "-" + std::to_string(index);
+  return config;
+}
+
+}  // namespace kumasim::sim

@@ -1,0 +1,50 @@
+// What one listener is: a KUMA connector's settings (kuma-receiver.md §2.1,
+// §2.2) plus the codec of the normalizer behind it. Read from a URL such as
+// tcp://127.0.0.1:5140?codec=cef&name=kuma (docs/serve.md lists every key).
+#pragma once
+
+#include "formats/framing.h"
+#include "formats/normalizer.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace kumasim::sim {
+
+inline constexpr std::uint64_t kTcpBufferMax = 64 * 1024 * 1024;  // 64 MB (§2.1)
+inline constexpr std::uint64_t kUdpBufferMax = 64 * 1024;         // 64 KB (§2.2)
+
+enum class TlsMode : std::uint8_t { encrypt, verify };
+
+struct TlsFiles {
+  TlsMode mode = TlsMode::encrypt;
+  std::string cert, key, ca;  // PEM files; ca only in verify mode
+};
+
+struct ListenerConfig {
+  std::string name;
+  formats::Transport transport = formats::Transport::tcp;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  formats::Codec codec = formats::Codec::automatic;
+  // TCP/TLS: KUMA cuts at a delimiter; rfc6587/auto emulate a generic syslog server.
+  formats::FramingMode framing = formats::FramingMode::delimiter;
+  char delimiter = '\n';
+  bool udp_delimited = false;  // UDP: one datagram is one event unless a delimiter is set
+  std::uint64_t buffer = 0;    // the connector buffer; 0 = KUMA's default for the transport
+  TlsFiles tls;
+
+  std::uint64_t buffer_size() const;  // `buffer` or the default
+};
+
+// Parses "tcp://HOST:PORT?key=value&..." (udp://, tls:// likewise); an error
+// names the key and the rule. `index` names an unnamed listener ("tcp-1").
+std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index);
+
+// "tcp", "udp", "tls" or "kafka".
+std::string transport_name(formats::Transport transport);
+
+}  // namespace kumasim::sim

@@ -1,0 +1,36 @@
+// Counters of one listener. Relaxed atomics: sessions on any I/O thread bump
+// them without a lock; readers (the API) take a snapshot that may be a few
+// events behind.
+#pragma once
+
+#include "formats/lint.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace kumasim::sim {
+
+struct ListenerStats {
+  using Counter = std::atomic<std::uint64_t>;
+  Counter frames{0};         // events recorded
+  Counter bytes{0};          // bytes received, delimiters included
+  Counter decode_errors{0};  // KUMA's "Normalization -> Errors"
+  Counter truncations{0};    // events whose bytes were not all kept (or, UDP, not all read by KUMA)
+  Counter oversize{0};       // events over KUMA's 4 MB limit: lost to KUMA (lost_oversize)
+  Counter empty_frames{0};   // skipped, as KUMA skips them
+  Counter connections{0};    // accepted since start
+  Counter open_connections{0};
+  Counter tls_failures{0};   // failed handshakes (lost_tls)
+  Counter udp_kernel_drops{0};  // datagrams the kernel dropped before we read them (SO_RXQ_OVFL)
+  std::array<Counter, formats::kLintCount> lints{};
+
+  static void bump(Counter& counter, std::uint64_t by = 1) { counter.fetch_add(by, std::memory_order_relaxed); }
+};
+
+// {"frames":..., ..., "lints":{"cef-version-1":3, ...}} (only lints seen).
+nlohmann::json stats_json(const ListenerStats& stats);
+
+}  // namespace kumasim::sim

@@ -1,0 +1,92 @@
+#include "simulator/server.h"
+
+#include "simulator/asio.h"
+#include "simulator/datagram_listener.h"
+#include "simulator/frame_recorder.h"
+#include "simulator/stream_listener.h"
+
+#include <stdexcept>
+#include <thread>
+
+namespace kumasim::sim {
+
+struct Server::Runtime {
+  asio::io_context io;
+  std::vector<std::unique_ptr<StreamListener>> stream_listeners;
+  std::vector<std::unique_ptr<DatagramListener>> datagram_listeners;
+  std::vector<nlohmann::json> bound;  // per listener, in configuration order
+  std::vector<std::thread> threads;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+};
+
+namespace {
+
+std::shared_ptr<const ListenerInfo> info_for(const ListenerConfig& config) {
+  formats::NormalizerOptions options;
+  options.codec = config.codec;
+  options.lenient = true;  // the simulator reports what KUMA reads; lints name what strict parsers reject
+  return std::make_shared<const ListenerInfo>(ListenerInfo{config.name, config.transport, options});
+}
+
+template <class Endpoint>
+nlohmann::json bound_json(const ListenerConfig& config, const Endpoint& endpoint) {
+  const std::string host = endpoint.address().to_string();
+  const std::string address = endpoint.address().is_v6() ? "[" + host + "]" : host;
+  return {{"name", config.name},
+          {"transport", transport_name(config.transport)},
+          {"address", address + ":" + std::to_string(endpoint.port())},
+          {"port", endpoint.port()},
+          {"codec", formats::to_string(config.codec)}};
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config)
+    : config_(std::move(config)), store_(config_.max_store, config_.capture), runtime_(std::make_unique<Runtime>()) {
+  auto& rt = *runtime_;
+  for (const auto& listener : config_.listeners) {
+    auto& context = contexts_.emplace_back(listener, info_for(listener), store_);
+    try {
+      if (listener.transport == formats::Transport::udp) {
+        auto& l = rt.datagram_listeners.emplace_back(std::make_unique<DatagramListener>(rt.io, context));
+        rt.bound.push_back(bound_json(listener, l->endpoint()));
+      } else {
+        auto& l = rt.stream_listeners.emplace_back(std::make_unique<StreamListener>(rt.io, context));
+        rt.bound.push_back(bound_json(listener, l->endpoint()));
+      }
+    } catch (const std::exception& e) {
+      throw std::runtime_error("listener " + listener.name + " (" + listener.host + ":" +
+                               std::to_string(listener.port) + "): " + e.what());
+    }
+  }
+  for (auto& l : rt.stream_listeners) l->start();
+  for (auto& l : rt.datagram_listeners) l->start();
+  rt.work.emplace(rt.io.get_executor());
+  const unsigned threads = config_.io_threads ? config_.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) rt.threads.emplace_back([&rt] { rt.io.run(); });
+}
+
+Server::~Server() {
+  auto& rt = *runtime_;
+  asio::post(rt.io, [&rt] {
+    for (auto& l : rt.stream_listeners) l->stop();
+    for (auto& l : rt.datagram_listeners) l->stop();
+  });
+  rt.work.reset();
+  rt.io.stop();
+  for (auto& t : rt.threads) t.join();
+  store_.flush_capture();
+}
+
+nlohmann::json Server::listeners_json() const { return runtime_->bound; }
+
+nlohmann::json Server::stats_json() const {
+  nlohmann::json listeners = nlohmann::json::object();
+  for (const auto& context : contexts_) listeners[context.config.name] = sim::stats_json(context.stats);
+  const auto store = store_.stats();
+  return {{"listeners", std::move(listeners)},
+          {"store", {{"events", store.events}, {"bytes", store.bytes}, {"evicted", store.evicted},
+                     {"last_id", store.last_id}, {"max_bytes", config_.max_store}}}};
+}
+
+}  // namespace kumasim::sim

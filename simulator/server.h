@@ -1,0 +1,49 @@
+// A running mock KUMA collector: the listeners, the event store they feed and
+// the I/O threads that drive them. `kumasim serve` wraps one; tests start
+// one in-process on ephemeral ports.
+#pragma once
+
+#include "simulator/event_store.h"
+#include "simulator/frame_recorder.h"
+#include "simulator/listener_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kumasim::sim {
+
+struct ServerConfig {
+  std::vector<ListenerConfig> listeners;
+  std::uint64_t max_store = 256ull * 1024 * 1024;  // bytes
+  std::string capture;                             // capture file; empty: none
+  unsigned io_threads = 0;                         // 0: the number of cores
+};
+
+class Server {
+ public:
+  // Binds every listener (throws std::runtime_error naming the listener when
+  // one cannot be bound or configured), then runs the I/O threads.
+  explicit Server(ServerConfig config);
+  ~Server();  // stops the listeners and threads, flushes the capture
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  EventStore& store() { return store_; }
+  // [{"name","transport","address","port","codec"}]: the addresses actually bound.
+  nlohmann::json listeners_json() const;
+  // {"listeners":{name: counters}, "store": {...}}
+  nlohmann::json stats_json() const;
+
+ private:
+  struct Runtime;
+  ServerConfig config_;
+  EventStore store_;
+  std::deque<ListenerContext> contexts_;  // stable addresses: sessions keep references
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace kumasim::sim
