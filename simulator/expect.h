@@ -24,7 +24,7 @@ struct ParseError {
   std::string message;
 
   std::string text() const;      // "where: message"
-  nlohmann::json json() const;   // {"error":"where: message","where":…,"message":…}
+  nlohmann::json as_json() const;  // {"error":"where: message","where":…,"message":…}
 };
 
 // A compiled request: validated, regexes compiled once. Immutable, cheap to

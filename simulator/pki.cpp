@@ -241,6 +241,15 @@ std::array<OutputFile, 6> output_files(const Bundle& bundle) {
 
 std::string system_reason(int error) { return std::error_code(error, std::system_category()).message(); }
 
+// System errors carry errno as their reason, which OpenSSL has no text for.
+std::string reason_text(unsigned long code) {
+  if (ERR_SYSTEM_ERROR(code)) return system_reason(ERR_GET_REASON(code));
+  if (const char* reason = ERR_reason_error_string(code)) return reason;
+  std::array<char, 256> buffer{};
+  ERR_error_string_n(code, buffer.data(), buffer.size());
+  return buffer.data();
+}
+
 struct Fd {
   int fd;
   ~Fd() {
@@ -327,14 +336,14 @@ Error create(const std::string& dir, const Options& options, bool force, Bundle&
   return write(out, dir, force);
 }
 
+// OpenSSL stacks its reasons from the root cause up ("No such file or
+// directory", "system lib", "no such file"): the generic "... lib" links and
+// repeats are left out.
 std::string take_openssl_error() {
   std::string text;
   while (const unsigned long code = ERR_get_error()) {
-    const char* reason = ERR_reason_error_string(code);
-    std::array<char, 256> buffer{};
-    if (reason == nullptr) ERR_error_string_n(code, buffer.data(), buffer.size());
-    const std::string item = reason != nullptr ? reason : buffer.data();
-    if (text.find(item) != std::string::npos) continue;
+    const std::string item = reason_text(code);
+    if (item.ends_with(" lib") || lowercase(text).find(lowercase(item)) != std::string::npos) continue;
     text += (text.empty() ? "" : "; ") + item;
   }
   return text.empty() ? "unknown OpenSSL error" : text;

@@ -3,6 +3,7 @@
 #include "simulator/pki.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <stdexcept>
@@ -17,9 +18,13 @@ namespace {
 // asio's exceptions name neither the file nor the reason clearly.
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS: " + what + ": " + pki::take_openssl_error()); }
 
-// An encrypted key would otherwise make OpenSSL prompt on the terminal; with
-// no password it fails to load, and the error says so.
-int no_password(char*, int, int, void*) { return 0; }
+// An encrypted key would otherwise make OpenSSL prompt on the terminal. With
+// no password it fails to load, and the reason starts with "problems getting
+// password" rather than only "bad decrypt".
+int no_password(char*, int, int, void*) {
+  ERR_raise(ERR_LIB_PEM, PEM_R_PROBLEMS_GETTING_PASSWORD);
+  return 0;
+}
 
 // TLS 1.0 and 1.1 are obsolete and neither KUMA nor DKP needs them;
 // compression leaks plaintext (CRIME) and a log stream never renegotiates.
