@@ -57,7 +57,7 @@ std::string shown(const json& value) {
   return cut(value.dump(-1, ' ', false, json::error_handler_t::replace), kMaxShown);
 }
 
-std::string quoted(std::string_view text) { return shown(json(text)); }
+std::string quote(std::string_view text) { return shown(json(text)); }
 
 std::string with_article(const json& value) {
   const std::string_view name = value.type_name();
@@ -348,7 +348,7 @@ bool all_hold(const std::vector<Matcher>& list, const json& event) {
 std::string describe(const Matcher& m) {
   struct Describe {
     std::string operator()(const Equals& p) const { return "equals " + shown(p.value); }
-    std::string operator()(const Regex& p) const { return "regex " + quoted(p.re->pattern()); }
+    std::string operator()(const Regex& p) const { return "regex " + quote(p.re->pattern()); }
     std::string operator()(const Exists& p) const { return p.present ? "exists true" : "exists false"; }
     std::string operator()(const Compare& p) const {
       std::string out;
@@ -357,7 +357,7 @@ std::string describe(const Matcher& m) {
     }
     std::string operator()(const SubMatch& p) const { return "json " + shown(p.value); }
     std::string operator()(const HasLint& p) const {
-      return "lint " + quoted(p.id) + (p.detail ? " with detail " + quoted(*p.detail) : "");
+      return "lint " + quote(p.id) + (p.detail ? " with detail " + quote(*p.detail) : "");
     }
     std::string operator()(const Not& p) const { return "not " + describe(*p.inner); }
   };
@@ -504,7 +504,7 @@ struct Invalid {
 [[noreturn]] void fail(const std::string& where, std::string message) { throw Invalid{{where, std::move(message)}}; }
 
 std::string must_be(std::string_view key, std::string_view what, const json& got) {
-  return quoted(key) + " must be " + std::string(what) + ", got " + shown(got);
+  return quote(key) + " must be " + std::string(what) + ", got " + shown(got);
 }
 
 Matcher parse_matcher(const json& m, const std::string& where, int depth);
@@ -524,7 +524,7 @@ std::vector<Matcher> parse_matchers(const json& value, const std::string& where,
 
 Matcher parse_not(const json& m, const std::string& where, int depth) {
   for (const auto& [key, value] : m.items()) {
-    if (key != "not") fail(where, "\"not\" takes no other key, got " + quoted(key));
+    if (key != "not") fail(where, "\"not\" takes no other key, got " + quote(key));
   }
   if (depth >= kMaxDepth) fail(where, "\"not\" nested too deeply");
   Matcher out;
@@ -535,13 +535,13 @@ Matcher parse_not(const json& m, const std::string& where, int depth) {
 Matcher parse_lint(const json& m, const std::string& where) {
   HasLint lint;
   for (const auto& [key, value] : m.items()) {
-    if (key != "lint" && key != "detail") fail(where, "unknown key " + quoted(key) + " in a lint matcher: it takes lint and detail");
+    if (key != "lint" && key != "detail") fail(where, "unknown key " + quote(key) + " in a lint matcher: it takes lint and detail");
     if (!value.is_string()) fail(where, must_be(key, "a string", value));
     if (key == "detail") lint.detail = value.get<std::string>();
   }
   lint.id = m.find("lint")->get<std::string>();
   // A misspelt lint would make "none" pass silently.
-  if (!formats::lint_from_name(lint.id)) fail(where, "unknown lint " + quoted(lint.id));
+  if (!formats::lint_from_name(lint.id)) fail(where, "unknown lint " + quote(lint.id));
   Matcher out;
   out.predicate = std::move(lint);
   return out;
@@ -570,7 +570,7 @@ std::shared_ptr<const re2::RE2> compile(const json& pattern, const std::string& 
 }
 
 json structured_value(const std::string& key, const json& value, const std::string& where) {
-  if (!depth_within(value, kMaxDepth)) fail(where, quoted(key) + " value nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  if (!depth_within(value, kMaxDepth)) fail(where, quote(key) + " value nested deeper than " + std::to_string(kMaxDepth) + " levels");
   return value;
 }
 
@@ -601,7 +601,7 @@ void set_field(Matcher& out, const json& m, const std::string& where) {
   out.field = field->get<std::string>();
   out.path = formats::json::split_path(out.field);
   if (std::any_of(out.path.begin(), out.path.end(), [](const std::string& step) { return step.empty(); })) {
-    fail(where, "\"field\" has an empty step: " + quoted(out.field));
+    fail(where, "\"field\" has an empty step: " + quote(out.field));
   }
 }
 
@@ -611,9 +611,9 @@ Matcher parse_field_matcher(const json& m, const std::string& where) {
   for (const auto& [key, value] : m.items()) {
     if (key == "field") continue;
     if (key == "detail") fail(where, "\"detail\" goes with \"lint\"");
-    if (!is_predicate(key)) fail(where, "unknown predicate " + quoted(key));
+    if (!is_predicate(key)) fail(where, "unknown predicate " + quote(key));
     if (!chosen.empty() && !(comparison(chosen) && comparison(key))) {
-      fail(where, "two predicates " + quoted(chosen) + " and " + quoted(key) + ": a matcher takes one (lt, le, gt, ge, ne combine)");
+      fail(where, "two predicates " + quote(chosen) + " and " + quote(key) + ": a matcher takes one (lt, le, gt, ge, ne combine)");
     }
     if (chosen.empty()) chosen = key;
     add_predicate(out, key, value, where);
@@ -643,7 +643,7 @@ Count parse_count(const json& value, const std::string& where) {
   Count c;
   for (const auto& [key, bound] : value.items()) {
     auto* slot = key == "eq" ? &c.eq : key == "min" ? &c.min : key == "max" ? &c.max : nullptr;
-    if (!slot) fail(where, "unknown key " + quoted(key) + ": expected eq, min or max");
+    if (!slot) fail(where, "unknown key " + quote(key) + ": expected eq, min or max");
     *slot = count_value(key, bound, where);
   }
   if (c.min && c.max && *c.min > *c.max) fail(where, "min is greater than max: " + describe(c));
@@ -666,7 +666,7 @@ Expectation parse_expectation(const json& e, const std::string& where) {
     } else if (key == "every" || key == "none" || key == "some") {
       (key == "every" ? out.every : key == "none" ? out.none : out.some) = parse_matchers(value, place, false);
     } else {
-      fail(where, "unknown key " + quoted(key) + ": expected name, where, count, every, none or some");
+      fail(where, "unknown key " + quote(key) + ": expected name, where, count, every, none or some");
     }
   }
   if (!out.count && out.every.empty() && out.none.empty() && out.some.empty()) {
@@ -692,7 +692,7 @@ std::vector<Expectation> parse_body(const json& body) {
     return out;
   }
   for (const auto& [key, value] : body.items()) {
-    if (key != "expectations") fail("body", "unknown key " + quoted(key) + " next to \"expectations\"");
+    if (key != "expectations") fail("body", "unknown key " + quote(key) + " next to \"expectations\"");
   }
   if (!list->is_array()) fail("body", must_be("expectations", "a list", *list));
   return parse_list(*list);

@@ -542,5 +542,20 @@ TEST_F(TlsHandshake, CertificateFileThatIsNotPemIsNamed) {
   EXPECT_NE(message.find("no start line"), std::string::npos) << message;
 }
 
+// The default password callback would prompt on the terminal and block a test run.
+TEST_F(TlsHandshake, EncryptedKeyFailsWithoutPrompting) {
+  const Key key = parse_key(bundle_.server.key_pem);
+  const Bio bio(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(bio.get(), key.get(), EVP_aes_256_cbc(), "secret", 6, nullptr, nullptr), 1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  write_text(file("encrypted-key.pem"), std::string(data, static_cast<std::size_t>(size)));
+  auto s = settings(tls::TlsMode::encrypt);
+  s.key_file = file("encrypted-key.pem");
+  const std::string message = server_context_error(s);
+  EXPECT_NE(message.find(file("encrypted-key.pem")), std::string::npos) << message;
+  EXPECT_NE(message.find("problems getting password"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace kumasim::pki
