@@ -1,0 +1,182 @@
+// The listeners on real loopback sockets (port 0), driven by a real client;
+// assertions read the store and the counters, with bounded polling.
+#include "simulator/asio.h"
+#include "simulator/server.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+namespace kumasim::sim {
+namespace {
+
+using asio::ip::tcp;
+using asio::ip::udp;
+
+ListenerConfig listener(std::string_view url) {
+  auto parsed = parse_listener_url(url, 1);
+  EXPECT_TRUE(std::holds_alternative<ListenerConfig>(parsed)) << std::get<std::string>(parsed);
+  return std::get<ListenerConfig>(parsed);
+}
+
+// Polls `done` every few milliseconds for at most 10 s.
+template <class Predicate>
+bool eventually(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(std::vector<std::string_view> urls, std::uint64_t max_store = 64 << 20) {
+    ServerConfig config;
+    for (auto url : urls) config.listeners.push_back(listener(url));
+    config.max_store = max_store;
+    config.io_threads = 2;
+    server_ = std::make_unique<Server>(std::move(config));
+  }
+  std::uint16_t port(std::size_t i) const { return server_->listeners_json()[i]["port"].get<std::uint16_t>(); }
+  std::uint64_t counter(const std::string& listener, const std::string& name) const {
+    return server_->stats_json()["listeners"][listener][name].get<std::uint64_t>();
+  }
+  std::uint64_t lint(const std::string& listener, const std::string& id) const {
+    return server_->stats_json()["listeners"][listener]["lints"].value(id, std::uint64_t{0});
+  }
+  std::vector<nlohmann::json> events(const std::string& listener = {}) {
+    EventQuery query;
+    query.listener = listener;
+    EventRenderer render;
+    std::vector<nlohmann::json> out;
+    for (const auto& e : server_->store().find(query)) out.push_back(render(e));
+    return out;
+  }
+  bool frames_reach(const std::string& listener, std::uint64_t n) {
+    return eventually([&] { return counter(listener, "frames") >= n; });
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<Server> server_;
+};
+
+tcp::socket connect(asio::io_context& io, std::uint16_t port) {
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  return socket;
+}
+
+TEST_F(ServerTest, TcpFramesSplitAcrossWritesAndConnections) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=cef"});
+  auto a = connect(io_, port(0));
+  auto b = connect(io_, port(0));
+  asio::write(a, asio::buffer(std::string("CEF:0|V|P|1|C|N|3|act=one\nCEF:0|V|P|1|C|")));
+  asio::write(b, asio::buffer(std::string("CEF:0|V|P|1|C|N|3|act=other\n")));
+  asio::write(a, asio::buffer(std::string("N|3|act=two\n")));
+  ASSERT_TRUE(frames_reach("kuma", 3));
+  std::multiset<std::string> actions;
+  for (const auto& e : events("kuma")) actions.insert(e["kuma"]["DeviceAction"].get<std::string>());
+  EXPECT_EQ(actions, (std::multiset<std::string>{"one", "other", "two"}));
+  EXPECT_EQ(counter("kuma", "connections"), 2u);
+  EXPECT_EQ(counter("kuma", "decode_errors"), 0u);
+}
+
+TEST_F(ServerTest, HalfClosedConnectionKeepsItsUnterminatedTail) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
+  auto socket = connect(io_, port(0));
+  asio::write(socket, asio::buffer(std::string("first\nlast words")));
+  socket.shutdown(tcp::socket::shutdown_send);
+  ASSERT_TRUE(frames_reach("kuma", 2));
+  const auto all = events("kuma");
+  EXPECT_EQ(all[1]["raw"], "last words");
+  EXPECT_EQ(all[1]["lints"][0]["id"], "frame-unterminated");
+  EXPECT_TRUE(eventually([&] { return counter("kuma", "open_connections") == 0; }));
+}
+
+TEST_F(ServerTest, ResetConnectionsDoNotStopTheListener) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
+  for (int i = 0; i < 20; ++i) {
+    auto socket = connect(io_, port(0));
+    asio::write(socket, asio::buffer(std::string("partial")));
+    socket.set_option(asio::socket_base::linger(true, 0));  // close sends RST
+    socket.close();
+  }
+  auto good = connect(io_, port(0));
+  asio::write(good, asio::buffer(std::string("intact\n")));
+  ASSERT_TRUE(eventually([&] {
+    const auto all = events("kuma");
+    return !all.empty() && all.back()["raw"] == "intact";
+  }));
+}
+
+TEST_F(ServerTest, GarbageTlsAndOversizeFramesAreReportedAndTheNextEventArrivesIntact) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=cef"});
+  auto socket = connect(io_, port(0));
+  const std::string client_hello("\x16\x03\x01\x00\x05hello\n", 11);
+  const std::string binary("\x00\xff\xfe garbage \x80\n", 14);
+  const std::string oversize(5 * 1024 * 1024, 'x');  // over KUMA's 4 MB and the kept limit
+  const std::string last = "CEF:0|V|P|1|C|N|3|act=ok\n";
+  asio::write(socket, asio::buffer(client_hello + binary + oversize + "\n" + last));
+  ASSERT_TRUE(frames_reach("kuma", 4));
+  const auto all = events("kuma");
+  EXPECT_EQ(all[0]["lints"].dump().find("tls-mismatch") != std::string::npos, true) << all[0];
+  EXPECT_TRUE(all[1].contains("raw_base64"));
+  EXPECT_NE(all[1]["lints"].dump().find("non-utf8"), std::string::npos);
+  EXPECT_EQ(all[2]["size"], oversize.size());
+  EXPECT_TRUE(all[2]["truncated"].get<bool>());
+  EXPECT_NE(all[2]["lints"].dump().find("event-over-4mb"), std::string::npos);
+  EXPECT_EQ(all[3]["kuma"]["DeviceAction"], "ok");
+  EXPECT_EQ(counter("kuma", "lost_oversize"), 1u);
+  EXPECT_EQ(counter("kuma", "bytes"), client_hello.size() + binary.size() + oversize.size() + 1 + last.size());
+}
+
+TEST_F(ServerTest, AThousandIdleConnectionsDoNotBlockTraffic) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 1000; ++i) idle.push_back(connect(io_, port(0)));
+  ASSERT_TRUE(eventually([&] { return counter("kuma", "open_connections") == 1000; }));
+  auto active = connect(io_, port(0));
+  asio::write(active, asio::buffer(std::string("through\n")));
+  ASSERT_TRUE(frames_reach("kuma", 1));
+  EXPECT_EQ(events("kuma")[0]["raw"], "through");
+}
+
+TEST_F(ServerTest, UdpDatagramIsOneEventAndOversizeIsFlagged) {
+  start({"udp://127.0.0.1:0?name=u&codec=json", "udp://127.0.0.1:0?name=split&codec=raw&delimiter=lf"});
+  udp::socket socket(io_, udp::endpoint(udp::v4(), 0));
+  const udp::endpoint u(asio::ip::make_address("127.0.0.1"), port(0));
+  const udp::endpoint split(asio::ip::make_address("127.0.0.1"), port(1));
+  socket.send_to(asio::buffer(std::string(R"({"a":"b\nc"})")), u);
+  const std::string big = R"({"message":")" + std::string(20000, 'y') + R"("})";
+  socket.send_to(asio::buffer(big), u);
+  socket.send_to(asio::buffer(std::string("one\ntwo\n")), split);
+  ASSERT_TRUE(frames_reach("u", 2));
+  ASSERT_TRUE(frames_reach("split", 2));
+  const auto all = events("u");
+  EXPECT_EQ(all[0]["ok"], true);
+  EXPECT_EQ(all[1]["size"], big.size());
+  EXPECT_EQ(all[1]["raw"], big);  // the whole datagram is kept
+  EXPECT_EQ(all[1]["ok"], false);  // KUMA's 16 KB buffer cut it: not a JSON object any more
+  EXPECT_NE(all[1]["lints"].dump().find("udp-over-kuma-buffer"), std::string::npos);
+  EXPECT_EQ(counter("u", "truncations"), 1u);
+  const auto parts = events("split");
+  EXPECT_EQ(parts[0]["raw"], "one");
+  EXPECT_EQ(parts[1]["raw"], "two");
+}
+
+TEST(ServerConfigErrors, AnUnbindableListenerIsNamed) {
+  ServerConfig config;
+  config.listeners.push_back(listener("tcp://192.0.2.1:1?name=nowhere"));  // TEST-NET: not a local address
+  try {
+    Server server(std::move(config));
+    FAIL() << "bound";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("listener nowhere (192.0.2.1:1)"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace kumasim::sim
