@@ -75,7 +75,7 @@ std::variant<EventQuery, std::string> read_query(std::string_view target) {
   return query;
 }
 
-void metric(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
+void metric(std::string& out, const std::string& name, const std::string& help, std::string_view type) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
   out.append(type).append("\n");
 }
@@ -127,23 +127,28 @@ Response ControlApi::expect(const Request& request) {
 
 Response ControlApi::metrics() {
   const auto stats = server_.stats_json();
+  const auto& listeners = stats["listeners"];
   std::string out;
-  metric(out, "kumasim_listener_events_total", "Counters of each listener", "counter");
-  for (const auto& [listener, counters] : stats["listeners"].items()) {
-    for (const auto& [name, value] : counters.items()) {
-      if (!value.is_number()) continue;
-      out += "kumasim_listener_events_total{listener=\"" + listener + "\",counter=\"" + name + "\"} " + value.dump() + "\n";
+  // One metric per counter, labelled by listener: kumasim_frames_total{listener="kuma"}.
+  const auto first = listeners.empty() ? nlohmann::json::object() : listeners.begin().value();
+  for (const auto& [name, value] : first.items()) {
+    if (!value.is_number()) continue;
+    const bool gauge = name == "open_connections";
+    const std::string metric_name = "kumasim_" + name + (gauge ? "" : "_total");
+    metric(out, metric_name, "listener counter " + name, gauge ? "gauge" : "counter");
+    for (const auto& [listener, counters] : listeners.items()) {
+      out += metric_name + "{listener=\"" + listener + "\"} " + counters[name].dump() + "\n";
     }
   }
   metric(out, "kumasim_lints_total", "KUMA compatibility lints seen, by listener and lint", "counter");
-  for (const auto& [listener, counters] : stats["listeners"].items()) {
+  for (const auto& [listener, counters] : listeners.items()) {
     for (const auto& [lint, value] : counters["lints"].items()) {
       out += "kumasim_lints_total{listener=\"" + listener + "\",lint=\"" + lint + "\"} " + value.dump() + "\n";
     }
   }
-  metric(out, "kumasim_store", "The event store: events, bytes, evicted, max_bytes", "gauge");
   for (const auto& [name, value] : stats["store"].items()) {
-    out += "kumasim_store{value=\"" + name + "\"} " + value.dump() + "\n";
+    metric(out, "kumasim_store_" + name, "event store " + name, name == "evicted" ? "counter" : "gauge");
+    out += "kumasim_store_" + name + " " + value.dump() + "\n";
   }
   return reply(Request{}, http::status::ok, std::move(out), "text/plain; version=0.0.4");
 }

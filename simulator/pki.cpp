@@ -71,11 +71,14 @@ bool valid_label(std::string_view label) {
 }
 
 // A host name of letters, digits, '-' and '_' labels; a leading "*" label is
-// a wildcard. An all-digit last label is refused: no TLD is numeric, so such
-// a name is a mistyped IP address ("10.0.0.256").
+// a wildcard, which OpenSSL matches only when two labels or more follow it
+// ("*.lab" matches nothing). An all-digit last label is refused: no TLD is
+// numeric, so such a name is a mistyped IP address ("10.0.0.256").
 bool valid_dns_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
-  if (name.substr(0, 2) == "*.") name.remove_prefix(2);
+  const bool wildcard = name.substr(0, 2) == "*.";
+  if (wildcard) name.remove_prefix(2);
+  if (wildcard && name.find('.') == std::string_view::npos) return false;
   const auto last = name.substr(name.rfind('.') + 1);
   if (std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); })) return false;
   for (std::size_t start = 0;;) {
@@ -322,8 +325,9 @@ Error write(const Bundle& bundle, const std::string& dir, bool force) {
   // All six are checked first, so that a refusal leaves the directory as it was.
   for (const auto& file : files) {
     const auto path = (fs::path(dir) / file.name).string();
-    if (!force && fs::symlink_status(path, error).type() != fs::file_type::not_found)
-      return path + " already exists; not replaced without --force";
+    if (force || fs::symlink_status(path, error).type() == fs::file_type::not_found) continue;
+    if (error) return "cannot check " + path + ": " + error.message();
+    return path + " already exists; not replaced without --force";
   }
   for (const auto& file : files) {
     if (auto failed = write_file((fs::path(dir) / file.name).string(), *file.pem, file.secret, force)) return failed;

@@ -205,7 +205,7 @@ TEST(Pki, ExtraNamesFollowTheDefaultsOnceEach) {
 
 TEST(Pki, RefusesNamesThatAreNeitherDnsNorIp) {
   for (const char* bad : {"", "a b", "kuma,example", "-kuma.example", "a..b", "10.0.0.256", "1.2.3", "a*.example",
-                          "DNS:x", "kuma.example."}) {
+                          "DNS:x", "kuma.example.", "*.lab", "*"}) {
     Bundle b;
     const Error error = generate({{bad}}, b);
     ASSERT_TRUE(error) << bad;
@@ -467,6 +467,17 @@ TEST_F(TlsHandshake, ClientAcceptsEveryNameOfTheServerCertificate) {
     EXPECT_FALSE(got.error) << host << ": " << got.error.message();
     EXPECT_EQ(got.line, "hello\n") << host;
   }
+}
+
+TEST_F(TlsHandshake, ClientAcceptsExtraNamesGiven) {
+  const Error error = create(dir_.path().string(), {{"kuma.example", "*.lab.example", "10.0.0.5"}}, true, bundle_);
+  ASSERT_FALSE(error) << *error;
+  for (const char* host : {"kuma.example", "x.lab.example", "10.0.0.5"}) {
+    const ClientResult got = exchange(tls::TlsMode::encrypt, tls::make_client_context(file(kCaCertFile)), host);
+    EXPECT_FALSE(got.error) << host << ": " << got.error.message();
+  }
+  const ClientResult deeper = exchange(tls::TlsMode::encrypt, tls::make_client_context(file(kCaCertFile)), "a.x.lab.example");
+  EXPECT_TRUE(deeper.error);  // a wildcard covers one label
 }
 
 TEST_F(TlsHandshake, ClientRefusesAnotherName) {
