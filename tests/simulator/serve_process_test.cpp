@@ -1,0 +1,137 @@
+// `kumasim serve` as a real child process: readiness through --ready-file,
+// events over TCP, the API over HTTP, shutdown on SIGTERM, the capture file.
+#include "simulator/asio.h"
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+extern char** environ;
+
+namespace kumasim {
+namespace {
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+using asio::ip::tcp;
+
+class ServeProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("kumasim-serve-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+
+  // Starts the binary and waits (at most 10 s) for its ready file.
+  nlohmann::json start(std::vector<std::string> args) {
+    args.insert(args.begin(), {KUMASIM_BINARY, "serve", "--api", "127.0.0.1:0", "--ready-file", ready().string()});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    EXPECT_EQ(::posix_spawn(&pid_, KUMASIM_BINARY, nullptr, nullptr, argv.data(), environ), 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!fs::exists(ready()) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::ifstream in(ready());
+    return nlohmann::json::parse(in);
+  }
+
+  int stop(int signal = SIGTERM) {
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  fs::path ready() const { return dir_ / "ready.json"; }
+
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+std::string address_of(const nlohmann::json& listeners, const std::string& name) {
+  for (const auto& l : listeners) {
+    if (l["name"] == name) return l["address"];
+  }
+  return {};
+}
+
+tcp::endpoint endpoint(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return {asio::ip::make_address(address.substr(0, colon)),
+          static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+}
+
+// One HTTP request to the API; returns status and body.
+std::pair<unsigned, std::string> http_request(const std::string& api, http::verb verb, const std::string& target) {
+  asio::io_context io;
+  boost::beast::tcp_stream stream(io);
+  stream.connect(endpoint(api));
+  http::request<http::string_body> request(verb, target, 11);
+  request.set(http::field::host, api);
+  http::write(stream, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return {response.result_int(), response.body()};
+}
+
+TEST_F(ServeProcess, ReceivesReportsAndStopsCleanly) {
+  const auto capture = dir_ / "capture.jsonl";
+  const auto listeners = start({"--listen", "tcp://127.0.0.1:0?name=kuma&codec=cef", "--capture", capture.string()});
+  const std::string api = address_of(listeners, "api");
+  ASSERT_FALSE(api.empty()) << listeners;
+  EXPECT_EQ(http_request(api, http::verb::get, "/healthz").first, 200u);
+  EXPECT_EQ(nlohmann::json::parse(http_request(api, http::verb::get, "/api/v1/listeners").second), listeners);
+
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(endpoint(address_of(listeners, "kuma")));
+  asio::write(socket, asio::buffer(std::string("CEF:1|Deckhouse|log-shipper-agent|1|Log event|Deckhouse Event|5|host=n\n")));
+  socket.close();
+
+  nlohmann::json events;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {
+    events = nlohmann::json::parse(http_request(api, http::verb::get, "/api/v1/events").second)["events"];
+  } while (events.empty() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["kuma"]["DeviceVendor"], "Deckhouse");
+  EXPECT_NE(http_request(api, http::verb::get, "/metrics").second.find("kumasim_frames_total{listener=\"kuma\"} 1"),
+            std::string::npos);
+
+  EXPECT_EQ(stop(), 0);
+  std::ifstream in(capture);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(nlohmann::json::parse(line)["listener"], "kuma");
+}
+
+TEST_F(ServeProcess, SigintStopsItToo) {
+  start({"--listen", "udp://127.0.0.1:0"});
+  EXPECT_EQ(stop(SIGINT), 0);
+}
+
+}  // namespace
+}  // namespace kumasim
