@@ -1,5 +1,6 @@
 // kumasim: a mock KUMA receiver for testing what DKP log-shipper sends.
 #include "simulator/decode_command.h"
+#include "simulator/pki_command.h"
 #include "simulator/serve_command.h"
 
 #include <CLI/CLI.hpp>
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   auto decode = kumasim::cli::add_decode_command(app);
   auto serve = kumasim::cli::add_serve_command(app);
+  auto pki = kumasim::cli::add_pki_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -20,6 +22,7 @@ int main(int argc, char** argv) {
   }
   if (kumasim::cli::decode_selected(*decode)) return kumasim::cli::run_decode(*decode);
   if (kumasim::cli::serve_selected(*serve)) return kumasim::cli::run_serve(*serve);
+  if (kumasim::cli::pki_selected(*pki)) return kumasim::cli::run_pki(*pki);
   std::cout << app.help();
   return 2;
 }

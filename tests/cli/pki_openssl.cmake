@@ -1,0 +1,27 @@
+# cmake -P pki_openssl.cmake -DKUMASIM=... -DDIR=...: `kumasim pki` writes a
+# PKI that the openssl command line accepts; a second run without --force is
+# refused and changes nothing.
+file(REMOVE_RECURSE "${DIR}")
+function(run expected)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL expected)
+    message(FATAL_ERROR "${ARGN}: exit ${status}, expected ${expected}\n${out}${err}")
+  endif()
+  set(output "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+run(0 "${KUMASIM}" pki "${DIR}" --name kuma.example)
+run(0 openssl verify -CAfile "${DIR}/ca.pem" "${DIR}/server.pem" "${DIR}/client.pem")
+run(0 openssl verify -purpose sslserver -verify_hostname kuma.example -CAfile "${DIR}/ca.pem" "${DIR}/server.pem")
+run(0 openssl verify -purpose sslclient -CAfile "${DIR}/ca.pem" "${DIR}/client.pem")
+file(READ "${DIR}/ca.pem" before)
+run(1 "${KUMASIM}" pki "${DIR}")
+string(FIND "${output}" "not replaced without --force" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the refusal does not say why: ${output}")
+endif()
+file(READ "${DIR}/ca.pem" after)
+if(NOT before STREQUAL after)
+  message(FATAL_ERROR "a refused run changed ca.pem")
+endif()
+file(REMOVE_RECURSE "${DIR}")
