@@ -12,6 +12,17 @@ std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+void ListenerStats::tls_failed(const std::string& reason) {
+  bump(tls_failures);
+  std::lock_guard lock(reasons_mutex_);
+  ++reasons_[reason];
+}
+
+std::map<std::string, std::uint64_t> ListenerStats::tls_failure_reasons() const {
+  std::lock_guard lock(reasons_mutex_);
+  return reasons_;
+}
+
 nlohmann::json stats_json(const ListenerStats& s) {
   auto get = [](const ListenerStats::Counter& c) { return c.load(std::memory_order_relaxed); };
   nlohmann::json lints = nlohmann::json::object();
@@ -28,6 +39,7 @@ nlohmann::json stats_json(const ListenerStats& s) {
           {"open_connections", get(s.open_connections)},
           {"tls_failures", get(s.tls_failures)},
           {"udp_kernel_drops", get(s.udp_kernel_drops)},
+          {"tls_failure_reasons", s.tls_failure_reasons()},
           {"lints", std::move(lints)}};
 }
 

@@ -74,9 +74,9 @@ std::optional<std::string> read_option(std::string_view key, std::string_view va
     config.buffer = *bytes;
   } else if (key == "mode") {
     if (value != "encrypt" && value != "verify") return "mode \"" + std::string(value) + "\" is not encrypt or verify";
-    config.tls.mode = value == "verify" ? TlsMode::verify : TlsMode::encrypt;
+    config.tls.mode = value == "verify" ? tls::TlsMode::verify : tls::TlsMode::encrypt;
   } else if (key == "cert" || key == "key" || key == "ca") {
-    (key == "cert" ? config.tls.cert : key == "key" ? config.tls.key : config.tls.ca) = value;
+    (key == "cert" ? config.tls.cert_file : key == "key" ? config.tls.key_file : config.tls.ca_file) = value;
   } else {
     return "unknown key \"" + std::string(key) + "\"";
   }
@@ -89,10 +89,10 @@ std::optional<std::string> check(const ListenerConfig& config) {
   const std::uint64_t max = udp ? kUdpBufferMax : kTcpBufferMax;
   if (config.buffer > max) return "buffer " + std::to_string(config.buffer) + " is over KUMA's maximum " + std::to_string(max);
   if (udp && config.framing != formats::FramingMode::delimiter) return std::string("framing applies to tcp and tls only");
-  if (config.transport == Transport::tls && (config.tls.cert.empty() || config.tls.key.empty())) {
+  if (config.transport == Transport::tls && (config.tls.cert_file.empty() || config.tls.key_file.empty())) {
     return std::string("tls needs cert and key (PEM files; kumasim pki DIR makes them)");
   }
-  if (config.tls.mode == TlsMode::verify && config.tls.ca.empty()) return std::string("mode=verify needs ca");
+  if (config.tls.mode == tls::TlsMode::verify && config.tls.ca_file.empty()) return std::string("mode=verify needs ca");
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 
 #include "formats/framing.h"
 #include "formats/normalizer.h"
+#include "simulator/tls_context.h"
 
 #include <cstdint>
 #include <optional>
@@ -17,13 +18,6 @@ namespace kumasim::sim {
 inline constexpr std::uint64_t kTcpBufferMax = 64 * 1024 * 1024;  // 64 MB (§2.1)
 inline constexpr std::uint64_t kUdpBufferMax = 64 * 1024;         // 64 KB (§2.2)
 
-enum class TlsMode : std::uint8_t { encrypt, verify };
-
-struct TlsFiles {
-  TlsMode mode = TlsMode::encrypt;
-  std::string cert, key, ca;  // PEM files; ca only in verify mode
-};
-
 struct ListenerConfig {
   std::string name;
   formats::Transport transport = formats::Transport::tcp;
@@ -35,7 +29,7 @@ struct ListenerConfig {
   char delimiter = '\n';
   bool udp_delimited = false;  // UDP: one datagram is one event unless a delimiter is set
   std::uint64_t buffer = 0;    // the connector buffer; 0 = KUMA's default for the transport
-  TlsFiles tls;
+  tls::TlsSettings tls;  // TLS listeners: mode and PEM files
 
   std::uint64_t buffer_size() const;  // `buffer` or the default
 };

@@ -10,6 +10,9 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
 
 namespace kumasim::sim {
 
@@ -27,7 +30,15 @@ struct ListenerStats {
   Counter udp_kernel_drops{0};  // datagrams the kernel dropped before we read them (SO_RXQ_OVFL)
   std::array<Counter, formats::kLintCount> lints{};
 
+  // Why TLS handshakes failed (rare: a lock is fine here).
+  void tls_failed(const std::string& reason);
+  std::map<std::string, std::uint64_t> tls_failure_reasons() const;
+
   static void bump(Counter& counter, std::uint64_t by = 1) { counter.fetch_add(by, std::memory_order_relaxed); }
+
+ private:
+  mutable std::mutex reasons_mutex_;
+  std::map<std::string, std::uint64_t> reasons_;
 };
 
 // {"frames":..., ..., "lints":{"cef-version-1":3, ...}} (only lints seen).

@@ -1,5 +1,10 @@
 #include "simulator/stream_listener.h"
 
+#include <boost/asio/ssl.hpp>
+
+#include <sys/socket.h>
+
+#include <optional>
 #include <vector>
 
 namespace kumasim::sim {
@@ -23,30 +28,70 @@ std::string peer_of(const tcp::socket& socket) {
   return peer.address().to_string() + ":" + std::to_string(peer.port());
 }
 
-// Reads one connection to its end (EOF, reset or error), framing as it goes.
-asio::awaitable<void> read_connection(tcp::socket socket, ListenerContext& listener) {
-  ListenerStats::bump(listener.stats.connections);
-  ListenerStats::bump(listener.stats.open_connections);
-  FrameRecorder recorder(listener, peer_of(socket));
+// Reads one connection (plain or TLS) to its end (EOF, reset or error),
+// framing as it goes.
+template <class Stream>
+asio::awaitable<void> read_frames(Stream& stream, ListenerContext& listener, std::string peer) {
+  FrameRecorder recorder(listener, std::move(peer));
   formats::Framer framer({listener.config.framing, listener.config.delimiter, frame_limit(listener.config)});
   std::vector<char> buffer(kReadSize);
   auto sink = [&](const formats::Frame& frame) { recorder.record(frame); };
   for (;;) {
     boost::system::error_code ec;
-    const std::size_t n = co_await socket.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    const std::size_t n = co_await stream.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
     framer.feed({buffer.data(), n}, sink);
     if (ec) break;  // EOF, a reset, or the listener closing: what was read is kept
     recorder.flush();
   }
   framer.finish(sink);
   recorder.flush();
-  listener.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Whether the client's first byte starts a TLS handshake record (0x16); waits for it.
+asio::awaitable<bool> starts_with_tls(tcp::socket& socket) {
+  boost::system::error_code ec;
+  co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+  unsigned char first = 0;
+  const auto n = ::recv(socket.native_handle(), &first, 1, MSG_PEEK);
+  co_return n == 1 && first == 0x16;
+}
+
+asio::awaitable<void> serve_plain(tcp::socket socket, ListenerContext& listener) {
+  co_await read_frames(socket, listener, peer_of(socket));
+}
+
+// A TLS connection: the handshake, then frames. A failed handshake is counted
+// with its reason; plain text on the TLS port also counts as lint tls-mismatch.
+asio::awaitable<void> serve_tls(tcp::socket socket, ListenerContext& listener, asio::ssl::context& context) {
+  const std::string peer = peer_of(socket);
+  const bool tls_client = co_await starts_with_tls(socket);
+  asio::ssl::stream<tcp::socket> stream(std::move(socket), context);
+  boost::system::error_code ec;
+  co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    if (!tls_client) ListenerStats::bump(listener.stats.lints[static_cast<std::size_t>(formats::LintId::tls_mismatch)]);
+    listener.stats.tls_failed(tls_client ? ec.message() : "plain text on a TLS listener");
+    co_return;
+  }
+  co_await read_frames(stream, listener, peer);
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace
 
 struct StreamListener::Impl {
-  Impl(asio::io_context& io, ListenerContext& l) : listener(l), acceptor(io) {}
+  Impl(asio::io_context& io, ListenerContext& l) : listener(l), acceptor(io) {
+    if (l.config.transport == formats::Transport::tls) tls.emplace(tls::make_server_context(l.config.tls));
+  }
+
+  // Counts the connection while it is open.
+  asio::awaitable<void> serve(tcp::socket socket) {
+    ListenerStats::bump(listener.stats.connections);
+    ListenerStats::bump(listener.stats.open_connections);
+    if (tls) co_await serve_tls(std::move(socket), listener, *tls);
+    else co_await serve_plain(std::move(socket), listener);
+    listener.stats.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
@@ -54,12 +99,13 @@ struct StreamListener::Impl {
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) continue;  // a connection that died before it was accepted
-      asio::co_spawn(acceptor.get_executor(), read_connection(std::move(socket), listener), asio::detached);
+      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
     }
   }
 
   ListenerContext& listener;
   tcp::acceptor acceptor;
+  std::optional<asio::ssl::context> tls;  // TLS listeners only
 };
 
 StreamListener::StreamListener(asio::io_context& io, ListenerContext& listener)

@@ -40,8 +40,8 @@ TEST(ListenerUrl, EveryKey) {
   EXPECT_EQ(c.framing, formats::FramingMode::octet);
   EXPECT_EQ(c.buffer_size(), 2048u);
   const auto t = parsed("tls://127.0.0.1:0?mode=verify&cert=s.pem&key=k.pem&ca=ca.pem");
-  EXPECT_EQ(t.tls.mode, TlsMode::verify);
-  EXPECT_EQ(t.tls.ca, "ca.pem");
+  EXPECT_EQ(t.tls.mode, tls::TlsMode::verify);
+  EXPECT_EQ(t.tls.ca_file, "ca.pem");
   EXPECT_TRUE(parsed("udp://127.0.0.1:0?delimiter=lf").udp_delimited);
 }
 

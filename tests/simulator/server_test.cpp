@@ -1,11 +1,16 @@
 // The listeners on real loopback sockets (port 0), driven by a real client;
 // assertions read the store and the counters, with bounded polling.
 #include "simulator/asio.h"
+#include "simulator/pki.h"
 #include "simulator/server.h"
+#include "simulator/tls_context.h"
+
+#include <boost/asio/ssl.hpp>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 namespace kumasim::sim {
@@ -165,6 +170,87 @@ TEST_F(ServerTest, UdpDatagramIsOneEventAndOversizeIsFlagged) {
   const auto parts = events("split");
   EXPECT_EQ(parts[0]["raw"], "one");
   EXPECT_EQ(parts[1]["raw"], "two");
+}
+
+class TlsServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("kumasim-tls-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    pki::Bundle bundle;
+    ASSERT_FALSE(pki::create(dir_.string(), {}, false, bundle));
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string file(const char* name) const { return (dir_ / name).string(); }
+  std::string url(const char* mode) const {
+    return std::string("tls://127.0.0.1:0?name=tls&codec=raw&mode=") + mode + "&cert=" + file("server.pem") +
+           "&key=" + file("server-key.pem") + "&ca=" + file("ca.pem");
+  }
+
+  // Connects, handshakes (verifying the server as 127.0.0.1) and writes `text`; returns the handshake error.
+  boost::system::error_code send_tls(bool with_client_cert, const std::string& text) {
+    auto context = with_client_cert
+                       ? tls::make_client_context(file("ca.pem"), tls::CertificateFiles{file("client.pem"), file("client-key.pem")})
+                       : tls::make_client_context(file("ca.pem"));
+    asio::ssl::stream<tcp::socket> stream(connect(io_, port(0)), context);
+    tls::set_server_host(stream.native_handle(), "127.0.0.1");
+    boost::system::error_code ec;
+    stream.handshake(asio::ssl::stream_base::client, ec);
+    if (!ec) asio::write(stream, asio::buffer(text), ec);
+    if (!ec) stream.shutdown(ec);
+    return ec;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(TlsServerTest, EncryptModeReceivesOverTls) {
+  start({url("encrypt")});
+  ASSERT_FALSE(send_tls(false, "over tls\n"));
+  ASSERT_TRUE(frames_reach("tls", 1));
+  EXPECT_EQ(events("tls")[0]["raw"], "over tls");
+  EXPECT_EQ(events("tls")[0]["transport"], "tls");
+}
+
+TEST_F(TlsServerTest, VerifyModeRequiresAClientCertificate) {
+  start({url("verify")});
+  send_tls(false, "refused\n");  // TLS 1.3: the client may learn of the refusal only later
+  ASSERT_TRUE(eventually([&] { return counter("tls", "tls_failures") == 1; }));
+  ASSERT_FALSE(send_tls(true, "mutual\n"));
+  ASSERT_TRUE(frames_reach("tls", 1));
+  EXPECT_EQ(events("tls")[0]["raw"], "mutual");
+  EXPECT_EQ(counter("tls", "frames"), 1u);
+}
+
+TEST_F(TlsServerTest, PlainTextOnTheTlsPortIsAMismatchAndTheListenerStaysUp) {
+  start({url("encrypt")});
+  {
+    auto plain = connect(io_, port(0));
+    asio::write(plain, asio::buffer(std::string("<14>1 - - - - - - plain\n")));
+    boost::system::error_code ignored;
+    char byte;
+    plain.read_some(asio::buffer(&byte, 1), ignored);  // the server gives up on the handshake and closes
+  }
+  ASSERT_TRUE(eventually([&] { return counter("tls", "tls_failures") == 1; }));
+  EXPECT_EQ(lint("tls", "tls-mismatch"), 1u);
+  EXPECT_EQ(server_->stats_json()["listeners"]["tls"]["tls_failure_reasons"]["plain text on a TLS listener"], 1);
+  ASSERT_FALSE(send_tls(false, "next\n"));
+  ASSERT_TRUE(frames_reach("tls", 1));
+}
+
+TEST(ServerConfigErrors, AMissingCertificateIsNamed) {
+  ServerConfig config;
+  config.listeners.push_back(listener("tls://127.0.0.1:0?name=t&cert=/nonexistent/s.pem&key=/nonexistent/k.pem"));
+  try {
+    Server server(std::move(config));
+    FAIL() << "started";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("listener t"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/s.pem"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ServerConfigErrors, AnUnbindableListenerIsNamed) {
