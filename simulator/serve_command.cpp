@@ -1,6 +1,7 @@
 #include "simulator/serve_command.h"
 
 #include "simulator/control_api.h"
+#include "simulator/serve_config.h"
 #include "simulator/server.h"
 
 #include <csignal>
@@ -12,6 +13,7 @@ namespace kumasim::cli {
 
 struct ServeOptions {
   CLI::App* command = nullptr;
+  std::string config;
   std::vector<std::string> listen;
   std::string api = "127.0.0.1:8089";
   std::string api_token;
@@ -23,16 +25,47 @@ struct ServeOptions {
 
 namespace {
 
-// The listeners from the --listen URLs, or an error naming the bad one.
-std::variant<std::vector<sim::ListenerConfig>, std::string> listeners_from(const ServeOptions& options) {
-  std::vector<sim::ListenerConfig> listeners;
-  for (std::size_t i = 0; i < options.listen.size(); ++i) {
-    auto parsed = sim::parse_listener_url(options.listen[i], static_cast<int>(i + 1));
-    if (auto* error = std::get_if<std::string>(&parsed)) return "--listen: " + *error;
-    listeners.push_back(std::move(std::get<sim::ListenerConfig>(parsed)));
+struct Settings {
+  sim::ServerConfig server;
+  std::string api, api_token, ready_file;
+};
+
+// The --config file first, then the command line: --listen adds listeners,
+// other flags given on the command line win. An error names the bad setting.
+std::variant<Settings, std::string> settings_from(const ServeOptions& options) {
+  Settings settings;
+  auto& server = settings.server;
+  if (!options.config.empty()) {
+    auto file = sim::load_serve_config(options.config);
+    if (auto* error = std::get_if<std::string>(&file)) return "--config " + *error;
+    auto& f = std::get<sim::ServeFileConfig>(file);
+    server.listeners = std::move(f.listeners);
+    settings.api = f.api.value_or(options.api);
+    settings.api_token = f.api_token.value_or("");
+    server.capture = f.capture.value_or("");
+    server.max_store = f.max_store.value_or(options.max_store);
+    server.io_threads = f.io_threads.value_or(0);
+  } else {
+    settings.api = options.api;
+    server.max_store = options.max_store;
   }
-  if (listeners.empty()) return std::string("no listener: give at least one --listen URL");
-  return listeners;
+  const auto given = [&](const char* flag) { return options.command->count(flag) > 0; };
+  if (given("--api")) settings.api = options.api;
+  if (given("--api-token")) settings.api_token = options.api_token;
+  if (given("--capture")) server.capture = options.capture;
+  if (given("--max-store")) server.max_store = options.max_store;
+  if (given("--io-threads")) server.io_threads = options.io_threads;
+  settings.ready_file = options.ready_file;
+  for (const auto& url : options.listen) {
+    auto parsed = sim::parse_listener_url(url, static_cast<int>(server.listeners.size() + 1));
+    if (auto* error = std::get_if<std::string>(&parsed)) return "--listen: " + *error;
+    server.listeners.push_back(std::move(std::get<sim::ListenerConfig>(parsed)));
+  }
+  if (server.listeners.empty()) return std::string("no listener: give --listen URL or listeners in --config");
+  if (!sim::is_loopback_address(settings.api) && settings.api_token.empty()) {
+    return "--api " + settings.api + " is not a loopback address: give --api-token";
+  }
+  return settings;
 }
 
 // Written whole or not at all: readers poll for the file to appear.
@@ -48,6 +81,7 @@ std::shared_ptr<ServeOptions> add_serve_command(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand("serve", "Run a mock KUMA collector until SIGINT or SIGTERM");
   options->command = cmd;
+  cmd->add_option("--config", options->config, "YAML settings and listeners (docs/serve.md)")->check(CLI::ExistingFile);
   cmd->add_option("--listen", options->listen, "A listener, e.g. tcp://127.0.0.1:5140?codec=cef (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--api", options->api, "Control API address HOST:PORT (port 0: ephemeral)")->capture_default_str();
@@ -64,15 +98,12 @@ std::shared_ptr<ServeOptions> add_serve_command(CLI::App& app) {
 bool serve_selected(const ServeOptions& options) { return options.command->parsed(); }
 
 int run_serve(const ServeOptions& options) {
-  auto listeners = listeners_from(options);
-  if (auto* error = std::get_if<std::string>(&listeners)) {
+  auto parsed = settings_from(options);
+  if (auto* error = std::get_if<std::string>(&parsed)) {
     std::cerr << "kumasim serve: " << *error << "\n";
     return 2;
   }
-  if (!sim::is_loopback_address(options.api) && options.api_token.empty()) {
-    std::cerr << "kumasim serve: --api " << options.api << " is not a loopback address: give --api-token\n";
-    return 2;
-  }
+  auto& settings = std::get<Settings>(parsed);
   // Signals are taken by sigwait below; every thread started after this inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
@@ -80,13 +111,12 @@ int run_serve(const ServeOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
-    sim::Server server({std::move(std::get<std::vector<sim::ListenerConfig>>(listeners)), options.max_store,
-                        options.capture, options.io_threads});
-    sim::ControlApi api(server, options.api_token);
-    sim::ApiServer api_server(api, options.api);
+    sim::Server server(std::move(settings.server));
+    sim::ControlApi api(server, settings.api_token);
+    sim::ApiServer api_server(api, settings.api);
     nlohmann::json bound = server.listeners_json();
     bound.push_back({{"name", "api"}, {"transport", "http"}, {"address", api_server.address()}});
-    if (!options.ready_file.empty()) write_ready_file(options.ready_file, bound);
+    if (!settings.ready_file.empty()) write_ready_file(settings.ready_file, bound);
     std::cout << bound.dump() << std::endl;
     int signal = 0;
     sigwait(&signals, &signal);
