@@ -1,5 +1,7 @@
 #include "simulator/control_api.h"
 
+#include "simulator/expect.h"
+
 #include <boost/beast/core.hpp>
 
 #include <charconv>
@@ -121,8 +123,29 @@ Response ControlApi::events(const Request& request) {
   return reply_json(request, {{"events", std::move(events)}, {"last_id", last}});
 }
 
+// Evaluates the body's expectations against the stored events, oldest first,
+// a page at a time, stopping as soon as the verdict is decided.
 Response ControlApi::expect(const Request& request) {
-  return error(request, http::status::not_implemented, "expectations are not available yet");
+  const auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return error(request, http::status::bad_request, "the body is not JSON");
+  auto parsed = expect::parse(body);
+  if (auto* problem = std::get_if<expect::ParseError>(&parsed)) {
+    return reply_json(request, problem->as_json(), http::status::bad_request);
+  }
+  expect::Evaluation evaluation(std::move(std::get<expect::Expectations>(parsed)));
+  EventRenderer render;
+  EventQuery page;
+  page.limit = 10000;
+  for (;;) {
+    const auto events = server_.store().find(page);
+    for (const auto& event : events) {
+      evaluation.observe(render(event));
+      if (evaluation.decided()) return reply_json(request, evaluation.result());
+    }
+    if (events.size() < page.limit) break;
+    page.since = events.back().id;
+  }
+  return reply_json(request, evaluation.result());
 }
 
 Response ControlApi::metrics() {

@@ -372,12 +372,34 @@ std::string lints_shown(const json& event, bool with_detail) {
   if (lints != event.end() && lints->is_array()) {
     for (const auto& lint : *lints) {
       const auto id = lint.is_object() ? lint.find("id") : lint.end();
-      const json shown_id = id != lint.end() ? *id : lint;
-      const auto detail = with_detail && lint.is_object() ? lint.find("detail") : lint.end();
-      ids.push_back(detail != lint.end() ? json{{"id", shown_id}, {"detail", *detail}} : shown_id);
+      json entry = id != lint.end() ? *id : lint;
+      if (with_detail) {
+        entry = {{"id", entry}};
+        if (const auto detail = lint.is_object() ? lint.find("detail") : lint.end(); detail != lint.end()) entry["detail"] = *detail;
+      }
+      ids.push_back(std::move(entry));
     }
   }
   return "lints are " + shown(ids);
+}
+
+// `actual` reduced to the keys `expected` names: the part of a long audit
+// record that a "json" predicate looked at.
+json project(const json& actual, const json& expected) {
+  if (!actual.is_object() || !expected.is_object()) return actual;
+  json out = json::object();
+  for (const auto& [key, want] : expected.items()) {
+    if (const auto found = actual.find(key); found != actual.end()) out[key] = project(*found, want);
+  }
+  return out;
+}
+
+// A "json" field as the predicate saw it: `message (as JSON) has {"verb":"get"}`.
+std::string json_actual(const Matcher& m, const json& value, const SubMatch& p) {
+  if (!value.is_string()) return m.field + " has " + shown(project(value, p.value));
+  const json parsed = parse_field(value.get_ref<const std::string&>());
+  if (parsed.is_discarded()) return m.field + " is " + shown(value) + " (not JSON)";
+  return m.field + " (as JSON) has " + shown(project(parsed, p.value));
 }
 
 // What the matcher looked at: `kuma.Severity is "5"`, `x is missing`.
@@ -385,6 +407,7 @@ std::string actual(const Matcher& m, const json& event) {
   if (const auto* p = std::get_if<Not>(&m.predicate)) return actual(*p->inner, event);
   if (const auto* p = std::get_if<HasLint>(&m.predicate)) return lints_shown(event, p->detail.has_value());
   const json* value = value_of(m, event);
+  if (const auto* p = std::get_if<SubMatch>(&m.predicate); p && value) return json_actual(m, *value, *p);
   return m.field + (value ? " is " + shown(*value) : " is missing");
 }
 

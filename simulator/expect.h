@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,7 +24,7 @@ struct ParseError {
   std::string where;
   std::string message;
 
-  std::string text() const;      // "where: message"
+  std::string text() const;        // "where: message"
   nlohmann::json as_json() const;  // {"error":"where: message","where":…,"message":…}
 };
 

@@ -24,11 +24,18 @@ class ControlApiTest : public ::testing::Test {
     return c;
   }
 
-  void store(std::string raw, bool ok = true) {
+  // Stores `raw` with the verdict and lints a listener would record.
+  void store(std::string raw) {
     std::vector<ReceivedEvent> batch(1);
-    batch[0].listener = std::make_shared<const ListenerInfo>(ListenerInfo{"kuma", formats::Transport::tcp, {formats::Codec::cef, true, {}}});
-    batch[0].raw = std::move(raw);
-    batch[0].ok = ok;
+    auto& e = batch[0];
+    e.listener = std::make_shared<const ListenerInfo>(ListenerInfo{"kuma", formats::Transport::tcp, {formats::Codec::cef, true, {}}});
+    e.raw = std::move(raw);
+    formats::StreamState state;
+    auto verdict = formats::Normalizer(e.listener->options).normalize(e.raw, state, formats::Normalizer::Detail::verdict);
+    e.ok = verdict.ok();
+    e.format = verdict.format;
+    e.error = verdict.error;
+    e.lints = std::move(verdict.lints);
     server_.store().append(batch);
   }
 
@@ -56,7 +63,7 @@ TEST_F(ControlApiTest, HealthAndListeners) {
 
 TEST_F(ControlApiTest, EventsWithFiltersAndPaging) {
   store("CEF:0|V|P|1|C|N|3|act=a");
-  store("oops", false);
+  store("oops");
   store("CEF:0|V|P|1|C|N|3|act=c");
   const auto all = get_json("/api/v1/events");
   ASSERT_EQ(all["events"].size(), 3u);
@@ -90,6 +97,36 @@ TEST_F(ControlApiTest, StatsAndPrometheusMetrics) {
   EXPECT_EQ(metrics[http::field::content_type], "text/plain; version=0.0.4");
   EXPECT_NE(metrics.body().find("# TYPE kumasim_frames_total counter"), std::string::npos) << metrics.body();
   EXPECT_NE(metrics.body().find("kumasim_frames_total{listener=\"kuma\"} 0"), std::string::npos);
+}
+
+Response post(ControlApi& api, const std::string& target, const std::string& body) {
+  Request r(http::verb::post, target, 11);
+  r.body() = body;
+  r.prepare_payload();
+  return api.handle(r);
+}
+
+TEST_F(ControlApiTest, ExpectationsAreEvaluatedAgainstTheStoredEvents) {
+  store("CEF:1|Deckhouse|log-shipper-agent|1|Log event|Deckhouse Event|5|message={\"verb\":\"get\"}");
+  store("CEF:1|Deckhouse|log-shipper-agent|1|Log event|Deckhouse Event|5|message={\"verb\":\"list\"}");
+  const Response pass = post(api_, "/api/v1/expect", R"({"expectations":[
+      {"name":"two events","count":{"eq":2}},
+      {"every":[{"field":"kuma.DeviceVendor","equals":"Deckhouse"},{"lint":"cef-version-1"}]},
+      {"some":[{"field":"kuma.Extra.message","json":{"verb":"list"}}]}]})");
+  ASSERT_EQ(pass.result(), http::status::ok) << pass.body();
+  EXPECT_EQ(nlohmann::json::parse(pass.body())["pass"], true) << pass.body();
+  const Response fail = post(api_, "/api/v1/expect", R"({"every":[{"field":"kuma.Severity","equals":"1"}]})");
+  const auto result = nlohmann::json::parse(fail.body());
+  EXPECT_EQ(result["pass"], false);
+  EXPECT_NE(result["expectations"][0]["message"].get<std::string>().find("kuma.Severity"), std::string::npos) << result;
+}
+
+TEST_F(ControlApiTest, BadExpectationsAreA400NamingThePlace) {
+  const Response not_json = post(api_, "/api/v1/expect", "{");
+  EXPECT_EQ(not_json.result(), http::status::bad_request);
+  const Response bad = post(api_, "/api/v1/expect", R"({"expectations":[{"every":[{"field":"x","regx":"a"}]}]})");
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  EXPECT_NE(bad.body().find("expectations[0].every[0]"), std::string::npos) << bad.body();
 }
 
 TEST_F(ControlApiTest, TokenIsRequiredWhenSet) {

@@ -250,6 +250,15 @@ TEST(ExpectJson, ReasonShowsTheFirstDifference) {
             R"(every[0]: lints at 1.level is "info", expected "warn")");
 }
 
+TEST(ExpectJson, AMatchShowsThePartOfTheRecordItLookedAt) {
+  const json user = {{"user", {{"username", "system:node:master-0"}}}};
+  EXPECT_EQ(reason({{"none", {{"field", "kuma.Extra.message"}, {"json", user}}}}, {cef_event(7)}),
+            R"(none matched: none[0]: kuma.Extra.message (as JSON) has {"user":{"username":"system:node:master-0"}}, )"
+            R"(matching json {"user":{"username":"system:node:master-0"}})");
+  EXPECT_EQ(failure({{"not", {{"field", "error"}, {"json", {{"offset", 4}}}}}}, failed_event(7)),
+            R"(every[0]: error has {"offset":4}, expected not json {"offset":4})");
+}
+
 TEST(ExpectJson, FieldsThatAreNotJsonText) {
   EXPECT_FALSE(holds({{"field", "kuma.Extra.host"}, {"json", "master-0"}}, cef_event(1)));
   EXPECT_EQ(failure({{"field", "kuma.Extra.host"}, {"json", "master-0"}}, cef_event(7)),
