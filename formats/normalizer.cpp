@@ -171,12 +171,15 @@ bool Normalizer::decode_syslog(std::string_view frame, Codec codec, Normalized& 
                                       : parse_rfc3164(frame, mode, syslog_message_);
   if (full_) out.fields = syslog::fields_json(syslog_message_);  // what was read, also before a strict failure
   // KUMA's view is always the lenient parse; its lints name every strict violation.
-  const bool read = !syslog::parse(frame, syslog::Mode::lenient, lenient_message_);
-  syslog::add_lints(lenient_message_, out.lints);
+  // A lenient parse of the same flavour has just been made: it is reused.
+  const bool reuse = mode == syslog::Mode::lenient && (codec == Codec::rfc5424) == syslog::looks_like_rfc5424(frame);
+  const bool read = reuse ? !out.error : !syslog::parse(frame, syslog::Mode::lenient, lenient_message_);
+  const syslog::Message& kuma_message = reuse ? syslog_message_ : lenient_message_;
+  syslog::add_lints(kuma_message, out.lints);
   if (!accepts_only_rfc5424) drop_looks_rfc3164(out.lints);
   if (!read) return false;
-  if (full_) out.kuma = syslog::kuma_view(lenient_message_);
-  const auto msg = lenient_message_.msg;
+  if (full_) out.kuma = syslog::kuma_view(kuma_message);
+  const auto msg = kuma_message.msg;
   if (!msg || msg->find("CEF:") == std::string_view::npos) return true;
   (void)cef::decode(*msg, cef_event_);  // views into `frame`, like the message's
   if (full_) out.kuma = merge_syslog_cef(std::move(out.kuma), cef::kuma_view(cef_event_));
