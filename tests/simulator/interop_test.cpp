@@ -146,5 +146,22 @@ TEST_F(InteropTest, RsyslogForwardsRfc5424WithOctetCounting) {
   EXPECT_EQ(all[1]["fields"]["msg"], "second line\n");
 }
 
+TEST_F(InteropTest, SyslogNgLoggenWithOctetCounting) {
+  const std::string root = std::string(KUMASIM_SOURCE_DIR) + "/.deps/syslog-ng";
+  if (!fs::exists(root + "/usr/bin/loggen")) GTEST_SKIP() << "loggen is not unpacked (ci/install-deps does it)";
+  start("tcp://127.0.0.1:0?name=loggen&codec=rfc5424&framing=rfc6587");
+  ASSERT_EQ(run("SYSLOGNG_PREFIX=" + root + "/usr LD_LIBRARY_PATH=" + root + "/usr/lib/syslog-ng " + root +
+                "/usr/bin/loggen --inet --stream --syslog-proto --size 300 --number 1000 --rate 100000 127.0.0.1 " +
+                std::to_string(port_) + " > /dev/null 2>&1"),
+            0);
+  ASSERT_TRUE(received(1000));
+  const auto stats = server_->stats_json()["listeners"]["loggen"];
+  EXPECT_EQ(stats["frames"], 1000);
+  EXPECT_EQ(stats["decode_errors"], 0);
+  const auto first = events().front();
+  EXPECT_EQ(first["fields"]["app_name"], "prg00000");
+  EXPECT_EQ(first["fields"]["msg"].get<std::string>().rfind("seq: 0000000000", 0), 0u);
+}
+
 }  // namespace
 }  // namespace kumasim::sim

@@ -138,6 +138,24 @@ TEST_F(ServerTest, GarbageTlsAndOversizeFramesAreReportedAndTheNextEventArrivesI
   EXPECT_EQ(counter("kuma", "bytes"), client_hello.size() + binary.size() + oversize.size() + 1 + last.size());
 }
 
+TEST_F(ServerTest, AnUnterminated100MbFrameIsReportedAndMemoryStaysBounded) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
+  auto flood = connect(io_, port(0));
+  const std::string chunk(1 << 20, 'z');
+  for (int i = 0; i < 100; ++i) asio::write(flood, asio::buffer(chunk));  // 100 MiB, no delimiter
+  flood.close();
+  ASSERT_TRUE(frames_reach("kuma", 1));
+  const auto all = events("kuma");
+  EXPECT_EQ(all[0]["size"], 100u << 20);
+  EXPECT_TRUE(all[0]["truncated"].get<bool>());
+  EXPECT_LE(all[0]["raw"].get<std::string>().size(), formats::kKumaMaxEventSize + 1);  // what was kept
+  EXPECT_NE(all[0]["lints"].dump().find("frame-unterminated"), std::string::npos);
+  auto next = connect(io_, port(0));
+  asio::write(next, asio::buffer(std::string("after\n")));
+  ASSERT_TRUE(frames_reach("kuma", 2));
+  EXPECT_EQ(events("kuma")[1]["raw"], "after");
+}
+
 TEST_F(ServerTest, AThousandIdleConnectionsDoNotBlockTraffic) {
   start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
   std::vector<tcp::socket> idle;
