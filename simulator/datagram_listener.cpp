@@ -110,7 +110,7 @@ DatagramListener::DatagramListener(asio::io_context& io, ListenerContext& listen
   socket.bind(endpoint);
   const int on = 1;
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
-  socket.set_option(asio::socket_base::receive_buffer_size(4 * 1024 * 1024));
+  socket.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(listener.config.rcvbuf)));
   socket.non_blocking(true);
 }
 

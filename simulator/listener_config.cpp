@@ -72,6 +72,10 @@ std::optional<std::string> read_option(std::string_view key, std::string_view va
     const auto bytes = number(value);
     if (!bytes || *bytes == 0) return "buffer \"" + std::string(value) + "\" is not a positive number of bytes";
     config.buffer = *bytes;
+  } else if (key == "rcvbuf") {
+    const auto bytes = number(value);
+    if (!bytes || *bytes == 0 || *bytes > (1u << 30)) return "rcvbuf \"" + std::string(value) + "\" is not 1 to 1073741824 bytes";
+    config.rcvbuf = *bytes;
   } else if (key == "mode") {
     if (value != "encrypt" && value != "verify") return "mode \"" + std::string(value) + "\" is not encrypt or verify";
     config.tls.mode = value == "verify" ? tls::TlsMode::verify : tls::TlsMode::encrypt;

@@ -29,6 +29,7 @@ struct ListenerConfig {
   char delimiter = '\n';
   bool udp_delimited = false;  // UDP: one datagram is one event unless a delimiter is set
   std::uint64_t buffer = 0;    // the connector buffer; 0 = KUMA's default for the transport
+  std::uint64_t rcvbuf = 4 * 1024 * 1024;  // UDP: the socket's receive buffer (SO_RCVBUF)
   tls::TlsSettings tls;  // TLS listeners: mode and PEM files
 
   std::uint64_t buffer_size() const;  // `buffer` or the default

@@ -259,6 +259,26 @@ TEST_F(TlsServerTest, PlainTextOnTheTlsPortIsAMismatchAndTheListenerStaysUp) {
   ASSERT_TRUE(frames_reach("tls", 1));
 }
 
+TEST_F(ServerTest, UdpKernelDropsAreCountedSoEveryDatagramIsAccountedFor) {
+  start({"udp://127.0.0.1:0?name=u&codec=raw&rcvbuf=1"});  // the kernel's smallest receive buffer
+  udp::socket socket(io_, udp::endpoint(udp::v4(), 0));
+  const udp::endpoint to(asio::ip::make_address("127.0.0.1"), port(0));
+  const int flood = 20000;
+  for (int i = 0; i < flood; ++i) socket.send_to(asio::buffer(std::string(200, 'd')), to);
+  // Drops are reported with the next datagram the socket receives: once the flood is read, send one more.
+  std::uint64_t seen = 0;
+  ASSERT_TRUE(eventually([&] {
+    const auto now = counter("u", "frames");
+    const bool settled = now == seen;
+    seen = now;
+    return settled && now > 0;
+  }));
+  socket.send_to(asio::buffer(std::string("last")), to);
+  ASSERT_TRUE(eventually([&] { return counter("u", "frames") + counter("u", "udp_kernel_drops") == flood + 1u; }))
+      << "frames " << counter("u", "frames") << ", drops " << counter("u", "udp_kernel_drops");
+  EXPECT_GT(counter("u", "udp_kernel_drops"), 0u) << "the flood should overrun a minimal buffer";
+}
+
 TEST(ServerConfigErrors, AMissingCertificateIsNamed) {
   ServerConfig config;
   config.listeners.push_back(listener("tls://127.0.0.1:0?name=t&cert=/nonexistent/s.pem&key=/nonexistent/k.pem"));
