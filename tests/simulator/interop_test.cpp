@@ -4,6 +4,8 @@
 #include "simulator/pki.h"
 #include "simulator/server.h"
 
+#include "support/eventually.h"
+
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -23,15 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class Predicate>
-bool eventually(Predicate done, int seconds = 15) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using kumasim::testing::eventually;
 
 // Runs a shell command line to completion; its exit status.
 int run(const std::string& command) { return std::system(command.c_str()); }

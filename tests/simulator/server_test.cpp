@@ -7,6 +7,8 @@
 
 #include <boost/asio/ssl.hpp>
 
+#include "support/eventually.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,16 +27,7 @@ ListenerConfig listener(std::string_view url) {
   return std::get<ListenerConfig>(parsed);
 }
 
-// Polls `done` every few milliseconds for at most 10 s.
-template <class Predicate>
-bool eventually(Predicate done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using kumasim::testing::eventually;
 
 class ServerTest : public ::testing::Test {
  protected:
