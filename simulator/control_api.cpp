@@ -77,6 +77,16 @@ std::variant<EventQuery, std::string> read_query(std::string_view target) {
   return query;
 }
 
+// A Prometheus label value: backslash, double quote and LF escaped.
+std::string label(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return out;
+}
+
 void metric(std::string& out, const std::string& name, const std::string& help, std::string_view type) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ").append(name).append(" ");
   out.append(type).append("\n");
@@ -119,6 +129,7 @@ Response ControlApi::events(const Request& request) {
   EventRenderer render;
   nlohmann::json events = nlohmann::json::array();
   for (const auto& event : found) events.push_back(render(event));
+  // A page may end early (limit or max_bytes): the client goes on from last_id.
   const std::uint64_t last = found.empty() ? std::get<EventQuery>(query).since : found.back().id;
   return reply_json(request, {{"events", std::move(events)}, {"last_id", last}});
 }
@@ -142,7 +153,7 @@ Response ControlApi::expect(const Request& request) {
       evaluation.observe(render(event));
       if (evaluation.decided()) return reply_json(request, evaluation.result());
     }
-    if (events.size() < page.limit) break;
+    if (events.empty()) break;
     page.since = events.back().id;
   }
   return reply_json(request, evaluation.result());
@@ -160,13 +171,13 @@ Response ControlApi::metrics() {
     const std::string metric_name = "kumasim_" + name + (gauge ? "" : "_total");
     metric(out, metric_name, "listener counter " + name, gauge ? "gauge" : "counter");
     for (const auto& [listener, counters] : listeners.items()) {
-      out += metric_name + "{listener=\"" + listener + "\"} " + counters[name].dump() + "\n";
+      out += metric_name + "{listener=\"" + label(listener) + "\"} " + counters[name].dump() + "\n";
     }
   }
   metric(out, "kumasim_lints_total", "KUMA compatibility lints seen, by listener and lint", "counter");
   for (const auto& [listener, counters] : listeners.items()) {
     for (const auto& [lint, value] : counters["lints"].items()) {
-      out += "kumasim_lints_total{listener=\"" + listener + "\",lint=\"" + lint + "\"} " + value.dump() + "\n";
+      out += "kumasim_lints_total{listener=\"" + label(listener) + "\",lint=\"" + lint + "\"} " + value.dump() + "\n";
     }
   }
   for (const auto& [name, value] : stats["store"].items()) {
@@ -201,11 +212,17 @@ struct ApiServer::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer pause(io);
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (!acceptor.is_open()) co_return;
-      if (!ec) asio::co_spawn(io, session(std::move(socket)), asio::detached);
+      if (!ec) {
+        asio::co_spawn(io, session(std::move(socket)), asio::detached);
+        continue;
+      }
+      pause.expires_after(std::chrono::milliseconds(100));  // e.g. out of descriptors: no busy loop
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
@@ -234,12 +251,10 @@ ApiServer::ApiServer(ControlApi& api, const std::string& address) : impl_(std::m
 }
 
 ApiServer::~ApiServer() {
-  asio::post(impl_->io, [this] {
-    boost::system::error_code ignored;
-    impl_->acceptor.close(ignored);
-  });
   impl_->io.stop();
   impl_->thread.join();
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
 }
 
 std::string ApiServer::address() const {

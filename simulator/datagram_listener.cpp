@@ -12,6 +12,7 @@ namespace {
 using asio::ip::udp;
 
 constexpr std::size_t kDatagramMax = 65535;  // larger than any UDP payload: every datagram is seen whole
+constexpr int kDrainBatch = 64;  // datagrams read per wakeup, so a flood cannot hold the thread
 
 struct Datagram {
   std::size_t size = 0;        // the payload's full length (MSG_TRUNC)
@@ -68,7 +69,7 @@ struct DatagramListener::Impl {
       boost::system::error_code ec;
       co_await socket.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
       if (ec || !socket.is_open()) co_return;
-      while (receive(socket.native_handle(), buffer, datagram)) {
+      for (int i = 0; i < kDrainBatch && receive(socket.native_handle(), buffer, datagram); ++i) {
         if (datagram.drops_reported) {
           ListenerStats::bump(listener.stats.udp_kernel_drops, datagram.drops - last_drops);
           last_drops = datagram.drops;
@@ -78,21 +79,11 @@ struct DatagramListener::Impl {
     }
   }
 
-  // A datagram is one event, or (with a delimiter) one event per part; a
-  // trailing delimiter makes no empty event.
   void record(std::string_view payload, const Datagram& datagram) {
+    ListenerStats::bump(listener.stats.bytes, datagram.size);
     auto [it, added] = recorders.try_emplace(datagram.peer, listener, datagram.peer);
-    FrameRecorder& recorder = it->second;
-    if (!listener.config.udp_delimited) {
-      recorder.record_datagram(payload, datagram.size);
-    } else {
-      while (!payload.empty()) {
-        const auto end = std::min(payload.find(listener.config.delimiter), payload.size());
-        if (end > 0) recorder.record_datagram(payload.substr(0, end), end);
-        payload.remove_prefix(std::min(end + 1, payload.size()));
-      }
-    }
-    recorder.flush();
+    it->second.record_datagram(payload);
+    it->second.flush();
     if (recorders.size() > kMaxPeers) recorders.clear();  // one normalizer per peer, bounded
   }
 

@@ -82,9 +82,11 @@ std::vector<ReceivedEvent> EventStore::find(const EventQuery& query) const {
   // Ids are consecutive in the deque: start right after `since`.
   auto it = std::upper_bound(events_.begin(), events_.end(), query.since,
                              [](std::uint64_t since, const ReceivedEvent& e) { return since < e.id; });
-  for (; it != events_.end() && found.size() < query.limit; ++it) {
+  std::size_t bytes = 0;
+  for (; it != events_.end() && found.size() < query.limit && (found.empty() || bytes < query.max_bytes); ++it) {
     if (!query.listener.empty() && it->listener->name != query.listener) continue;
     if (query.ok && it->ok != *query.ok) continue;
+    bytes += it->raw.size();
     found.push_back(*it);
   }
   return found;
@@ -115,6 +117,7 @@ nlohmann::json capture_record(const ReceivedEvent& event) {
                      {"received_ns", event.received_ns},
                      {"size", event.size},
                      {"truncated", event.truncated},
+                     {"delimited", event.delimited},
                      {"ok", event.ok},
                      {"format", formats::to_string(event.format)},
                      {"lints", lints_json(event.lints)}};
@@ -125,10 +128,12 @@ nlohmann::json capture_record(const ReceivedEvent& event) {
 
 nlohmann::json EventRenderer::operator()(const ReceivedEvent& event) {
   nlohmann::json out = capture_record(event);
-  if (event.truncated || event.raw.size() > formats::kKumaMaxEventSize) return out;  // KUMA never read it whole
+  if (event.truncated || event.raw.size() > formats::kKumaMaxEventSize || event.kuma_bytes == 0) {
+    return out;  // KUMA never read it whole
+  }
   auto [it, added] = normalizers_.try_emplace(event.listener.get(), event.listener->options);
   formats::StreamState fresh;  // stream-dependent lints were taken at receipt
-  const std::string_view seen = event.kuma_bytes ? std::string_view(event.raw).substr(0, event.kuma_bytes) : event.raw;
+  const std::string_view seen = event.kuma_bytes ? std::string_view(event.raw).substr(0, *event.kuma_bytes) : event.raw;
   const formats::Normalized view = it->second.normalize(seen, fresh);
   out["fields"] = view.fields;
   if (!view.audit.is_null()) out["audit"] = view.audit;

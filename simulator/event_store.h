@@ -36,7 +36,8 @@ struct ReceivedEvent {
   std::uint64_t size = 0;        // bytes the event occupied on the wire
   std::string raw;               // the bytes kept: all of them unless `truncated`
   bool truncated = false;
-  std::size_t kuma_bytes = 0;    // how many of them KUMA reads (UDP: its buffer); 0 = all
+  std::string_view delimited;    // how the event ended: "lf", "tab", "nul", "octet-count", "end-of-stream", "datagram"
+  std::optional<std::size_t> kuma_bytes;  // how many of the bytes KUMA reads (UDP: its buffer); nullopt: all
   bool ok = true;
   formats::Codec format = formats::Codec::raw;
   std::optional<formats::DecodeError> error;
@@ -50,6 +51,9 @@ struct EventQuery {
   std::uint64_t since = 0;      // events with id > since
   std::size_t limit = 1000;
   std::optional<bool> ok;
+  // A page also ends once it holds this many raw bytes (at least one event),
+  // so that one request cannot copy the whole store.
+  std::size_t max_bytes = 16 * 1024 * 1024;
 };
 
 struct StoreStats {

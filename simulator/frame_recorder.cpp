@@ -37,6 +37,7 @@ nlohmann::json stats_json(const ListenerStats& s) {
           {"empty_frames", get(s.empty_frames)},
           {"connections", get(s.connections)},
           {"open_connections", get(s.open_connections)},
+          {"accept_errors", get(s.accept_errors)},
           {"tls_failures", get(s.tls_failures)},
           {"udp_kernel_drops", get(s.udp_kernel_drops)},
           {"tls_failure_reasons", s.tls_failure_reasons()},
@@ -46,32 +47,62 @@ nlohmann::json stats_json(const ListenerStats& s) {
 FrameRecorder::FrameRecorder(ListenerContext& listener, std::string peer)
     : listener_(listener), peer_(std::move(peer)), normalizer_(listener.info->options) {}
 
-void FrameRecorder::record(const Frame& frame) {
-  auto& stats = listener_.stats;
-  ListenerStats::bump(stats.bytes, frame.size + (frame.unterminated ? 0 : 1));
-  if (frame.status == FrameStatus::empty) {
-    ListenerStats::bump(stats.empty_frames);
-    if (empty_linted_) return;
-    empty_linted_ = true;
-    ListenerStats::bump(stats.lints[static_cast<std::size_t>(LintId::empty_frame)]);
-    return;
-  }
-  const FrameContext context{listener_.info->transport, frame.size, listener_.config.buffer_size(),
-                             listener_.config.framing == FramingMode::delimiter, frame.unterminated};
-  record_bytes(frame.bytes, frame.size, context, 0);
+namespace {
+
+std::string_view delimiter_name(char delimiter) {
+  return delimiter == '\n' ? "lf" : delimiter == '\t' ? "tab" : "nul";
 }
 
-void FrameRecorder::record_datagram(std::string_view bytes, std::uint64_t size) {
-  ListenerStats::bump(listener_.stats.bytes, size);
+}  // namespace
+
+void FrameRecorder::record(const Frame& frame) {
+  if (frame.status == FrameStatus::empty) return record_empty();
+  const auto& config = listener_.config;
+  const FrameContext context{listener_.info->transport, frame.size, config.buffer_size(),
+                             config.framing == FramingMode::delimiter, frame.unterminated};
+  const std::string_view delimited = frame.unterminated   ? "end-of-stream"
+                                     : frame.octet_counted ? "octet-count"
+                                                           : delimiter_name(config.delimiter);
+  std::optional<DecodeError> framing_error;
+  if (frame.status == FrameStatus::bad_octet_count) framing_error = DecodeError{0, "octet count is not MSG-LEN SP"};
+  record_bytes(frame.bytes, frame.size, context, {delimited, std::nullopt, framing_error});
+}
+
+void FrameRecorder::record_empty() {
+  auto& stats = listener_.stats;
+  ListenerStats::bump(stats.empty_frames);
+  if (empty_linted_) return;
+  empty_linted_ = true;  // the lint is once per connection (§2.1)
+  ListenerStats::bump(stats.lints[static_cast<std::size_t>(LintId::empty_frame)]);
+}
+
+void FrameRecorder::record_datagram(std::string_view datagram) {
   const std::uint64_t buffer = listener_.config.buffer_size();
-  // KUMA reads a datagram into its buffer: it sees only the first `buffer` bytes (§2.2).
-  const std::size_t kuma_bytes = size > buffer ? static_cast<std::size_t>(buffer) : 0;
-  record_bytes(bytes, size, {Transport::udp, size, buffer, true, false}, kuma_bytes);
+  const FrameContext context{Transport::udp, datagram.size(), buffer, true, false};
+  // KUMA reads a datagram into its buffer and sees only its first `buffer` bytes (§2.2).
+  const auto visible = [&](std::size_t from, std::size_t length) -> std::optional<std::size_t> {
+    if (datagram.size() <= buffer) return std::nullopt;  // all of it
+    return from >= buffer ? 0 : std::min<std::size_t>(length, buffer - from);
+  };
+  if (!listener_.config.udp_delimited) {
+    record_bytes(datagram, datagram.size(), context, {"datagram", visible(0, datagram.size()), std::nullopt});
+    return;
+  }
+  // Split on the delimiter; a trailing delimiter makes no empty event (§2.2).
+  const std::string_view delimited = delimiter_name(listener_.config.delimiter);
+  for (std::size_t from = 0; from < datagram.size();) {
+    const std::size_t end = std::min(datagram.find(listener_.config.delimiter, from), datagram.size());
+    if (end == from) {
+      record_empty();
+    } else {
+      record_bytes(datagram.substr(from, end - from), end - from, context, {delimited, visible(from, end - from), std::nullopt});
+    }
+    from = end + 1;
+  }
 }
 
 void FrameRecorder::record_bytes(std::string_view bytes, std::uint64_t size, const FrameContext& context,
-                                 std::size_t kuma_bytes) {
-  auto& stats = listener_.stats;
+                                 const Reading& reading) {
   ReceivedEvent event;
   event.listener = listener_.info;
   event.peer = peer_;
@@ -79,26 +110,45 @@ void FrameRecorder::record_bytes(std::string_view bytes, std::uint64_t size, con
   event.size = size;
   event.raw.assign(bytes.data(), bytes.size());
   event.truncated = bytes.size() < size;
-  event.kuma_bytes = kuma_bytes;
-  const std::string_view seen = kuma_bytes ? bytes.substr(0, kuma_bytes) : bytes;
-  Normalized verdict;
-  if (event.truncated && !kuma_bytes) {
-    verdict.error = DecodeError{bytes.size(), "frame cut at the listener's limit"};  // only its start was kept
-  } else {
-    verdict = normalizer_.normalize(seen, state_, Normalizer::Detail::verdict);
-  }
+  event.delimited = reading.delimited;
+  event.kuma_bytes = reading.kuma_bytes;
+  Normalized verdict = judge(bytes, event, reading);
   add_frame_lints(bytes, context, verdict.lints);
   event.ok = verdict.ok();
   event.format = verdict.format;
   event.error = verdict.error;
   event.lints = std::move(verdict.lints);
+  count(event);
+  batch_.push_back(std::move(event));
+}
 
+// What KUMA's normalizer makes of the bytes it reads, or why it reads none.
+Normalized FrameRecorder::judge(std::string_view bytes, const ReceivedEvent& event, const Reading& reading) {
+  Normalized verdict;
+  if (reading.framing_error) {
+    verdict.error = reading.framing_error;
+  } else if (event.truncated) {
+    verdict.error = DecodeError{bytes.size(), "frame cut at the listener's limit"};  // only its start was kept
+  } else if (reading.kuma_bytes == 0) {
+    verdict.error = DecodeError{0, "beyond KUMA's UDP buffer: KUMA never reads it"};
+  } else {
+    const std::string_view seen = reading.kuma_bytes ? bytes.substr(0, *reading.kuma_bytes) : bytes;
+    verdict = normalizer_.normalize(seen, state_, Normalizer::Detail::verdict);
+  }
+  return verdict;
+}
+
+void FrameRecorder::count(const ReceivedEvent& event) {
+  auto& stats = listener_.stats;
   ListenerStats::bump(stats.frames);
   if (!event.ok) ListenerStats::bump(stats.decode_errors);
-  if (event.truncated || kuma_bytes) ListenerStats::bump(stats.truncations);
-  if (size > kKumaMaxEventSize) ListenerStats::bump(stats.oversize);
-  for (const auto& lint : event.lints) ListenerStats::bump(stats.lints[static_cast<std::size_t>(lint.id)]);
-  batch_.push_back(std::move(event));
+  if (event.truncated || event.kuma_bytes) ListenerStats::bump(stats.truncations);
+  if (event.size > kKumaMaxEventSize) ListenerStats::bump(stats.oversize);
+  for (const auto& lint : event.lints) {
+    ListenerStats::bump(stats.lints[static_cast<std::size_t>(lint.id)]);
+    // A ClientHello on a plain listener is a failed handshake too (§2.1).
+    if (lint.id == LintId::tls_mismatch) stats.tls_failed("TLS handshake on a plain listener");
+  }
 }
 
 void FrameRecorder::flush() {

@@ -10,6 +10,7 @@
 #include "simulator/listener_stats.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,14 +33,24 @@ class FrameRecorder {
 
   // A frame from the connection's framer.
   void record(const formats::Frame& frame);
-  // One UDP datagram (or one delimited part of it); `size` is its full length.
-  void record_datagram(std::string_view bytes, std::uint64_t size);
+  // One whole UDP datagram: one event, or one per delimited part.
+  void record_datagram(std::string_view datagram);
   // Appends what was recorded since the last flush to the store.
   void flush();
 
  private:
+  // How the bytes of one event were read.
+  struct Reading {
+    std::string_view delimited;                   // "lf", "octet-count", "datagram", ...
+    std::optional<std::size_t> kuma_bytes;        // how many KUMA reads; nullopt: all
+    std::optional<formats::DecodeError> framing_error;
+  };
+
+  void record_empty();
   void record_bytes(std::string_view bytes, std::uint64_t size, const formats::FrameContext& context,
-                    std::size_t kuma_bytes);
+                    const Reading& reading);
+  formats::Normalized judge(std::string_view bytes, const ReceivedEvent& event, const Reading& reading);
+  void count(const ReceivedEvent& event);
 
   ListenerContext& listener_;
   std::string peer_;

@@ -26,6 +26,7 @@ struct ListenerStats {
   Counter empty_frames{0};   // skipped, as KUMA skips them
   Counter connections{0};    // accepted since start
   Counter open_connections{0};
+  Counter accept_errors{0};  // accepts that failed, e.g. out of file descriptors
   Counter tls_failures{0};   // failed handshakes (lost_tls)
   Counter udp_kernel_drops{0};  // datagrams the kernel dropped before we read them (SO_RXQ_OVFL)
   std::array<Counter, formats::kLintCount> lints{};

@@ -4,6 +4,8 @@
 #include "simulator/serve_config.h"
 #include "simulator/server.h"
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -68,6 +70,15 @@ std::variant<Settings, std::string> settings_from(const ServeOptions& options) {
   return settings;
 }
 
+// Every connection is a descriptor: take the hard limit, not the often-1024 soft one.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // Written whole or not at all: readers poll for the file to appear.
 void write_ready_file(const std::string& path, const nlohmann::json& listeners) {
   const std::string temporary = path + ".tmp";
@@ -104,6 +115,7 @@ int run_serve(const ServeOptions& options) {
     return 2;
   }
   auto& settings = std::get<Settings>(parsed);
+  raise_file_limit();
   // Signals are taken by sigwait below; every thread started after this inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);

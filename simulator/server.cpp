@@ -68,13 +68,12 @@ Server::Server(ServerConfig config)
 
 Server::~Server() {
   auto& rt = *runtime_;
-  asio::post(rt.io, [&rt] {
-    for (auto& l : rt.stream_listeners) l->stop();
-    for (auto& l : rt.datagram_listeners) l->stop();
-  });
+  // Threads first: then nothing else touches the sockets while they close.
   rt.work.reset();
   rt.io.stop();
   for (auto& t : rt.threads) t.join();
+  for (auto& l : rt.stream_listeners) l->stop();
+  for (auto& l : rt.datagram_listeners) l->stop();
   store_.flush_capture();
 }
 

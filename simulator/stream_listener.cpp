@@ -39,6 +39,7 @@ asio::awaitable<void> read_frames(Stream& stream, ListenerContext& listener, std
   for (;;) {
     boost::system::error_code ec;
     const std::size_t n = co_await stream.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    ListenerStats::bump(listener.stats.bytes, n);
     framer.feed({buffer.data(), n}, sink);
     if (ec) break;  // EOF, a reset, or the listener closing: what was read is kept
     recorder.flush();
@@ -47,13 +48,17 @@ asio::awaitable<void> read_frames(Stream& stream, ListenerContext& listener, std
   recorder.flush();
 }
 
-// Whether the client's first byte starts a TLS handshake record (0x16); waits for it.
-asio::awaitable<bool> starts_with_tls(tcp::socket& socket) {
+enum class Opening { tls, plain, nothing };
+
+// What the client sends first: a TLS handshake record (0x16), something
+// else, or nothing before closing (a port probe, which is no TLS failure).
+asio::awaitable<Opening> opening_of(tcp::socket& socket) {
   boost::system::error_code ec;
   co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
   unsigned char first = 0;
   const auto n = ::recv(socket.native_handle(), &first, 1, MSG_PEEK);
-  co_return n == 1 && first == 0x16;
+  if (n <= 0) co_return Opening::nothing;
+  co_return first == 0x16 ? Opening::tls : Opening::plain;
 }
 
 asio::awaitable<void> serve_plain(tcp::socket socket, ListenerContext& listener) {
@@ -64,7 +69,9 @@ asio::awaitable<void> serve_plain(tcp::socket socket, ListenerContext& listener)
 // with its reason; plain text on the TLS port also counts as lint tls-mismatch.
 asio::awaitable<void> serve_tls(tcp::socket socket, ListenerContext& listener, asio::ssl::context& context) {
   const std::string peer = peer_of(socket);
-  const bool tls_client = co_await starts_with_tls(socket);
+  const Opening opening = co_await opening_of(socket);
+  if (opening == Opening::nothing) co_return;
+  const bool tls_client = opening == Opening::tls;
   asio::ssl::stream<tcp::socket> stream(std::move(socket), context);
   boost::system::error_code ec;
   co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
@@ -94,12 +101,20 @@ struct StreamListener::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer pause(acceptor.get_executor());
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-      if (ec) continue;  // a connection that died before it was accepted
-      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+      if (!ec) {
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+        continue;
+      }
+      // Out of descriptors (or another accept failure): counted, and retried a little later
+      // rather than in a busy loop that would starve every session.
+      ListenerStats::bump(listener.stats.accept_errors);
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 

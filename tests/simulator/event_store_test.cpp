@@ -67,6 +67,16 @@ TEST(EventStore, AssignsIdsAndFindsByListenerSinceAndVerdict) {
   EXPECT_EQ(store.stats().last_id, 3u);  // ids keep growing after a clear
 }
 
+TEST(EventStore, APageEndsAtItsByteBound) {
+  EventStore store(1 << 20);
+  const auto a = listener("a");
+  std::vector<ReceivedEvent> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(event(a, std::string(10, 'x')));
+  store.append(batch);
+  EXPECT_EQ(store.find(query([](auto& q) { q.max_bytes = 15; })).size(), 2u);
+  EXPECT_EQ(store.find(query([](auto& q) { q.max_bytes = 1; })).size(), 1u);  // never an empty page
+}
+
 TEST(EventStore, MemoryStaysBoundedByEvictingTheOldest) {
   const auto a = listener("a");
   const std::size_t one = event(a, std::string(1000, 'x')).footprint();

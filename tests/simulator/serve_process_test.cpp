@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -56,10 +57,15 @@ class ServeProcess : public ::testing::Test {
     return nlohmann::json::parse(in);
   }
 
+  // Signals the server and waits at most 10 s for it to exit; its exit status, or -1.
   int stop(int signal = SIGTERM) {
     ::kill(pid_, signal);
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) return -1;  // TearDown kills it
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
@@ -126,6 +132,34 @@ TEST_F(ServeProcess, ReceivesReportsAndStopsCleanly) {
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   EXPECT_EQ(nlohmann::json::parse(line)["listener"], "kuma");
+}
+
+TEST_F(ServeProcess, StopsPromptlyWhileClientsAreStillSending) {
+  const auto listeners = start({"--listen", "udp://127.0.0.1:0?name=u", "--listen", "tcp://127.0.0.1:0?name=t",
+                                "--io-threads", "1"});
+  std::atomic<bool> sending{true};
+  std::thread flood([&] {
+    asio::io_context io;
+    asio::ip::udp::socket udp(io, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+    const auto to = endpoint(address_of(listeners, "u"));
+    tcp::socket tcp(io);
+    tcp.connect(endpoint(address_of(listeners, "t")));
+    const std::string line(200, 'f');
+    boost::system::error_code ignored;
+    while (sending) {
+      udp.send_to(asio::buffer(line), asio::ip::udp::endpoint(to.address(), to.port()), 0, ignored);
+      asio::write(tcp, asio::buffer(line + "\n"), ignored);
+    }
+  });
+  const std::string api = address_of(listeners, "api");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (http_request(api, http::verb::get, "/api/v1/stats").second.find("\"frames\":0") != std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+  }
+  const int status = stop();
+  sending = false;
+  flood.join();
+  EXPECT_EQ(status, 0);
 }
 
 TEST_F(ServeProcess, SigintStopsItToo) {

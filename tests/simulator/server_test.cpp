@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -104,9 +105,10 @@ TEST_F(ServerTest, ResetConnectionsDoNotStopTheListener) {
   }
   auto good = connect(io_, port(0));
   asio::write(good, asio::buffer(std::string("intact\n")));
+  // Events of different connections arrive in any order: look for it among all.
   ASSERT_TRUE(eventually([&] {
     const auto all = events("kuma");
-    return !all.empty() && all.back()["raw"] == "intact";
+    return std::any_of(all.begin(), all.end(), [](const nlohmann::json& e) { return e["raw"] == "intact"; });
   }));
 }
 
@@ -236,6 +238,13 @@ TEST_F(TlsServerTest, VerifyModeRequiresAClientCertificate) {
   EXPECT_EQ(counter("tls", "frames"), 1u);
 }
 
+TEST_F(TlsServerTest, APortProbeThatSendsNothingIsNoTlsFailure) {
+  start({url("encrypt")});
+  connect(io_, port(0)).close();
+  ASSERT_TRUE(eventually([&] { return counter("tls", "connections") == 1 && counter("tls", "open_connections") == 0; }));
+  EXPECT_EQ(counter("tls", "tls_failures"), 0u);
+}
+
 TEST_F(TlsServerTest, PlainTextOnTheTlsPortIsAMismatchAndTheListenerStaysUp) {
   start({url("encrypt")});
   {
@@ -250,6 +259,62 @@ TEST_F(TlsServerTest, PlainTextOnTheTlsPortIsAMismatchAndTheListenerStaysUp) {
   EXPECT_EQ(server_->stats_json()["listeners"]["tls"]["tls_failure_reasons"]["plain text on a TLS listener"], 1);
   ASSERT_FALSE(send_tls(false, "next\n"));
   ASSERT_TRUE(frames_reach("tls", 1));
+}
+
+TEST_F(ServerTest, DelimitedUdpDatagramOverTheKumaBufferIsSplitAndCutWhereKumaStopsReading) {
+  start({"udp://127.0.0.1:0?name=split&codec=raw&delimiter=lf&buffer=1000"});
+  udp::socket socket(io_, udp::endpoint(udp::v4(), 0));
+  const udp::endpoint to(asio::ip::make_address("127.0.0.1"), port(0));
+  std::string datagram;
+  for (int i = 0; i < 10; ++i) datagram += std::string(299, static_cast<char>('a' + i)) + "\n";  // 3000 bytes
+  socket.send_to(asio::buffer(datagram), to);
+  ASSERT_TRUE(frames_reach("split", 10));
+  const auto parts = events("split");
+  // KUMA reads bytes 0-999: parts 0-2 whole, part 3 (900-1198) cut after 100 bytes, parts 4-9 never.
+  EXPECT_EQ(parts[0]["ok"], true);
+  EXPECT_EQ(parts[3]["kuma"]["Message"], std::string(100, 'd'));
+  EXPECT_EQ(parts[4]["ok"], false);
+  EXPECT_EQ(parts[4]["error"]["reason"], "beyond KUMA's UDP buffer: KUMA never reads it");
+  EXPECT_EQ(parts[9]["raw"], std::string(299, 'j'));  // still kept whole
+  for (const auto& part : parts) EXPECT_NE(part["lints"].dump().find("udp-over-kuma-buffer"), std::string::npos);
+  EXPECT_EQ(counter("split", "bytes"), 3000u);
+  EXPECT_EQ(counter("split", "truncations"), 10u);  // every part of the datagram KUMA cut
+}
+
+TEST_F(ServerTest, EmptyUdpPartsAreCountedAndBytesAreTheDatagram) {
+  start({"udp://127.0.0.1:0?name=split&codec=raw&delimiter=lf"});
+  udp::socket socket(io_, udp::endpoint(udp::v4(), 0));
+  socket.send_to(asio::buffer(std::string("x\n\n\ny\n")), udp::endpoint(asio::ip::make_address("127.0.0.1"), port(0)));
+  ASSERT_TRUE(frames_reach("split", 2));
+  EXPECT_EQ(counter("split", "bytes"), 6u);
+  EXPECT_EQ(counter("split", "empty_frames"), 2u);
+  EXPECT_EQ(lint("split", "empty-frame"), 1u);
+  EXPECT_EQ(events("split")[1]["delimited"], "lf");
+}
+
+TEST_F(ServerTest, OctetCountedBytesAndHowEachEventEnded) {
+  start({"tcp://127.0.0.1:0?name=rfc&codec=raw&framing=rfc6587"});
+  auto socket = connect(io_, port(0));
+  const std::string stream = "5 hello11 hello world3x y\nlast";  // a good count, another, a bad one, a tail
+  asio::write(socket, asio::buffer(stream));
+  socket.shutdown(tcp::socket::shutdown_send);
+  ASSERT_TRUE(frames_reach("rfc", 3));
+  ASSERT_TRUE(eventually([&] { return counter("rfc", "open_connections") == 0; }));
+  EXPECT_EQ(counter("rfc", "bytes"), stream.size());
+  const auto all = events("rfc");
+  EXPECT_EQ(all[0]["delimited"], "octet-count");
+  EXPECT_EQ(all[1]["raw"], "hello world");
+  EXPECT_EQ(all[2]["ok"], false);  // "3x y": not MSG-LEN SP
+  EXPECT_EQ(all[2]["error"]["reason"], "octet count is not MSG-LEN SP");
+}
+
+TEST_F(ServerTest, TlsHandshakeOnAPlainListenerIsCountedAsAFailure) {
+  start({"tcp://127.0.0.1:0?name=kuma&codec=raw"});
+  auto socket = connect(io_, port(0));
+  asio::write(socket, asio::buffer(std::string("\x16\x03\x01\x00\x05hello\n", 11)));
+  ASSERT_TRUE(frames_reach("kuma", 1));
+  EXPECT_EQ(counter("kuma", "tls_failures"), 1u);
+  EXPECT_EQ(server_->stats_json()["listeners"]["kuma"]["tls_failure_reasons"]["TLS handshake on a plain listener"], 1);
 }
 
 TEST_F(ServerTest, UdpKernelDropsAreCountedSoEveryDatagramIsAccountedFor) {
