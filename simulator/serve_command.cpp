@@ -4,6 +4,7 @@
 #include "simulator/serve_config.h"
 #include "simulator/server.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <csignal>
@@ -116,6 +117,11 @@ int run_serve(const ServeOptions& options) {
   }
   auto& settings = std::get<Settings>(parsed);
   raise_file_limit();
+  // Events are allocated on whichever I/O thread reads them and freed by an
+  // eviction on another: with glibc's per-thread arenas the freed memory sits
+  // in the wrong arena, and peak RSS doubles the store bound (measured: 531 MB
+  // against 282 MB for a 256 MiB store). One arena keeps memory at the bound.
+  mallopt(M_ARENA_MAX, 1);
   // Signals are taken by sigwait below; every thread started after this inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
