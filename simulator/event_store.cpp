@@ -122,6 +122,7 @@ nlohmann::json capture_record(const ReceivedEvent& event) {
                      {"format", formats::to_string(event.format)},
                      {"lints", lints_json(event.lints)}};
   put_raw(event.raw, out);
+  if (event.kuma_bytes) out["kuma_read"] = *event.kuma_bytes;  // KUMA's UDP buffer cut the datagram here
   if (event.error) out["error"] = {{"offset", event.error->offset}, {"reason", event.error->reason}};
   return out;
 }

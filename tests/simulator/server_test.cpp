@@ -177,6 +177,7 @@ TEST_F(ServerTest, UdpDatagramIsOneEventAndOversizeIsFlagged) {
   EXPECT_EQ(all[0]["ok"], true);
   EXPECT_EQ(all[1]["size"], big.size());
   EXPECT_EQ(all[1]["raw"], big);  // the whole datagram is kept
+  EXPECT_EQ(all[1]["kuma_read"], 16384);  // what KUMA's buffer holds
   EXPECT_EQ(all[1]["ok"], false);  // KUMA's 16 KB buffer cut it: not a JSON object any more
   EXPECT_NE(all[1]["lints"].dump().find("udp-over-kuma-buffer"), std::string::npos);
   EXPECT_EQ(counter("u", "truncations"), 1u);
