@@ -2,6 +2,8 @@
 // normalizer would have made of one raw event.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -16,5 +18,9 @@ struct KumaEvent {
   // The original text, set when normalization failed (Keep raw event: Only errors).
   std::optional<std::string> raw;
 };
+
+// {"DeviceVendor": ..., ..., "Extra": {...}, "Raw": "..."}: the fields, then
+// Extra and Raw when present.
+nlohmann::json to_json(const KumaEvent& event);
 
 }  // namespace kumasim::formats

@@ -11,13 +11,6 @@ using namespace kumasim::formats;
 
 namespace {
 
-void append_kuma_json(const KumaEvent& kuma, std::string& out) {
-  nlohmann::json view(kuma.fields);
-  if (!kuma.extra.empty()) view["Extra"] = kuma.extra;
-  if (kuma.raw) view["Raw"] = *kuma.raw;
-  json::encode(view, out);
-}
-
 // Lints as [{"id":…,"level":…,"detail":…}], keys in that order for readers.
 void append_lints_json(const Lints& lints, std::string& out) {
   out.push_back('[');
@@ -84,7 +77,7 @@ void append_json_line(const FrameReport& report, std::string& out) {
     json::encode(r.audit, out);
   }
   out += ",\"kuma\":";
-  append_kuma_json(r.kuma, out);
+  json::encode(to_json(r.kuma), out);
   out += ",\"lints\":";
   append_lints_json(r.lints, out);
   out += "}\n";

@@ -22,13 +22,6 @@ nlohmann::json lints_json(const formats::Lints& lints) {
   return list;
 }
 
-nlohmann::json kuma_json(const formats::KumaEvent& kuma) {
-  nlohmann::json view(kuma.fields);
-  if (!kuma.extra.empty()) view["Extra"] = kuma.extra;
-  if (kuma.raw) view["Raw"] = *kuma.raw;
-  return view;
-}
-
 // Raw bytes in JSON: as text when valid UTF-8, else base64 under another key.
 void put_raw(const std::string& raw, nlohmann::json& out) {
   if (formats::utf8::is_valid(raw)) out["raw"] = raw;
@@ -138,7 +131,7 @@ nlohmann::json EventRenderer::operator()(const ReceivedEvent& event) {
   const formats::Normalized view = it->second.normalize(seen, fresh);
   out["fields"] = view.fields;
   if (!view.audit.is_null()) out["audit"] = view.audit;
-  out["kuma"] = kuma_json(view.kuma);
+  out["kuma"] = formats::to_json(view.kuma);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "simulator/pki.h"
 
+#include "simulator/openssl_ptr.h"
+
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -26,21 +28,14 @@ namespace kumasim::pki {
 namespace {
 
 // Every OpenSSL object is owned by a unique_ptr that frees it with its own function.
-template <auto Free>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using Key = std::unique_ptr<EVP_PKEY, FreeWith<EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, FreeWith<X509_free>>;
-using Bio = std::unique_ptr<BIO, FreeWith<BIO_free_all>>;
-using Bignum = std::unique_ptr<BIGNUM, FreeWith<BN_free>>;
-using Extension = std::unique_ptr<X509_EXTENSION, FreeWith<X509_EXTENSION_free>>;
-using GeneralName = std::unique_ptr<GENERAL_NAME, FreeWith<GENERAL_NAME_free>>;
-using GeneralNames = std::unique_ptr<GENERAL_NAMES, FreeWith<GENERAL_NAMES_free>>;
-using Asn1String = std::unique_ptr<ASN1_STRING, FreeWith<ASN1_STRING_free>>;
+using openssl::Bignum;
+using openssl::Bio;
+using openssl::Cert;
+using openssl::GeneralNames;
+using openssl::Key;
+using Extension = openssl::Ptr<X509_EXTENSION, X509_EXTENSION_free>;
+using GeneralName = openssl::Ptr<GENERAL_NAME, GENERAL_NAME_free>;
+using Asn1String = openssl::Ptr<ASN1_STRING, ASN1_STRING_free>;
 
 // The network-order bytes of an IPv4 or IPv6 literal; empty when it is not one.
 std::string ip_bytes(std::string_view text) {

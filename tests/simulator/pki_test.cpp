@@ -1,4 +1,5 @@
 #include "simulator/pki.h"
+#include "simulator/openssl_ptr.h"
 #include "simulator/tls_context.h"
 
 #include <boost/asio/connect.hpp>
@@ -40,19 +41,12 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-template <auto Free>
-struct FreeWith {
-  template <class T>
-  void operator()(T* p) const noexcept {
-    Free(p);
-  }
-};
-using Cert = std::unique_ptr<X509, FreeWith<X509_free>>;
-using Key = std::unique_ptr<EVP_PKEY, FreeWith<EVP_PKEY_free>>;
-using Bio = std::unique_ptr<BIO, FreeWith<BIO_free_all>>;
-using Store = std::unique_ptr<X509_STORE, FreeWith<X509_STORE_free>>;
-using StoreCtx = std::unique_ptr<X509_STORE_CTX, FreeWith<X509_STORE_CTX_free>>;
-using Names = std::unique_ptr<GENERAL_NAMES, FreeWith<GENERAL_NAMES_free>>;
+using openssl::Bio;
+using openssl::Cert;
+using openssl::Key;
+using Store = openssl::Ptr<X509_STORE, X509_STORE_free>;
+using StoreCtx = openssl::Ptr<X509_STORE_CTX, X509_STORE_CTX_free>;
+using Names = openssl::GeneralNames;
 
 // A fresh directory under the system's temporary one, removed with its contents.
 class TempDir {
@@ -136,8 +130,8 @@ void free_string(char* p) { OPENSSL_free(p); }  // OPENSSL_free is a macro
 
 std::string serial(const std::string& pem) {
   const Cert cert = parse_cert(pem);
-  const std::unique_ptr<BIGNUM, FreeWith<BN_free>> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
-  const std::unique_ptr<char, FreeWith<free_string>> hex(BN_bn2hex(bn.get()));
+  const openssl::Bignum bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+  const openssl::Ptr<char, free_string> hex(BN_bn2hex(bn.get()));
   return hex.get();
 }
 
