@@ -9,6 +9,7 @@
 #include "formats/syslog.h"
 #include "formats/event.h"
 #include "formats/json.h"
+#include "formats/text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -81,12 +82,11 @@ std::string event_json(const json& event, int severity) {
   return dump(copy);
 }
 
-// The Text codec: the message, coerced to text; an absent message gives nothing.
+// The Text codec, which sends the event when the program aborted.
 std::string text_codec(const json& event) {
-  const json* message = event::find(event, "message");
-  if (!message) return {};
-  if (auto text = to_text(*message)) return *text;
-  return dump(*message);
+  std::string out;
+  text::encode(event, out);
+  return out;
 }
 
 void append_param_value(std::string& out, std::string_view value) {

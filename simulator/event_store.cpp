@@ -1,7 +1,7 @@
 #include "simulator/event_store.h"
 
 #include "formats/utf8.h"
-#include "simulator/base64.h"
+#include "formats/base64.h"
 #include "simulator/listener_config.h"
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <system_error>
 
 namespace kumasim::sim {
+using formats::base64_encode;
 namespace {
 
 nlohmann::json lints_json(const formats::Lints& lints) {

@@ -39,3 +39,32 @@ TEST(DkpTimestamp, BeforeTheEpoch) {
 
 }  // namespace
 }  // namespace kumasim::formats
+
+namespace kumasim::formats {
+namespace {
+
+TEST(Rfc3339, ParsesZuluOffsetsAndFractions) {
+  EXPECT_EQ(parse_rfc3339("2025-01-15T07:20:30.130512345Z"), 1736925630130512345LL);
+  EXPECT_EQ(parse_rfc3339("2025-01-15T10:20:30.130512345+03:00"), 1736925630130512345LL);
+  EXPECT_EQ(parse_rfc3339("2025-01-14T23:20:30.1-08:00"), 1736925630100000000LL);
+  EXPECT_EQ(parse_rfc3339("1970-01-01t00:00:00z"), 0);
+  EXPECT_EQ(parse_rfc3339("2025-01-15T07:20:30.1234567891Z"), 1736925630123456789LL);  // digits past 9 ignored
+}
+
+TEST(Rfc3339, RoundTripsTheDkpTimestamp) {
+  for (std::int64_t n : {0LL, 1'000'000LL, 1'000LL, 1LL, 130'512'345LL}) {
+    const std::int64_t at = 1736925630LL * 1'000'000'000 + n;
+    EXPECT_EQ(parse_rfc3339(format_dkp_timestamp(at, 3 * 3600)), at);
+  }
+}
+
+TEST(Rfc3339, RejectsWhatIsNotADateTime) {
+  for (const char* bad : {"", "2025-01-15", "2025-01-15 07:20:30Z", "2025-02-30T00:00:00Z", "2025-01-15T24:00:00Z",
+                          "2025-01-15T07:20:30", "2025-01-15T07:20:30.Z", "2025-01-15T07:20:30+3:00",
+                          "2025-01-15T07:20:30Zjunk", "2025-01-15T07:20:30+03:00 "}) {
+    EXPECT_EQ(parse_rfc3339(bad), std::nullopt) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace kumasim::formats

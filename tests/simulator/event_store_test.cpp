@@ -1,4 +1,4 @@
-#include "simulator/base64.h"
+#include "formats/base64.h"
 #include "simulator/event_store.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <fstream>
 
 namespace kumasim::sim {
+using formats::base64_encode;
 namespace {
 
 std::shared_ptr<const ListenerInfo> listener(std::string name, formats::Codec codec = formats::Codec::cef) {
