@@ -3,9 +3,9 @@
 // as JSON for scenario runners.
 #pragma once
 
-#include "shipper/delivery.h"
-#include "shipper/file_source.h"
-#include "shipper/pipeline.h"
+#include "shipper/delivery/delivery.h"
+#include "shipper/source/file_source.h"
+#include "shipper/pipeline/pipeline.h"
 
 #include <nlohmann/json_fwd.hpp>
 

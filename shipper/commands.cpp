@@ -1,6 +1,6 @@
 #include "shipper/commands.h"
 
-#include "shipper/manifest.h"
+#include "shipper/manifest/manifest.h"
 #include "shipper/runner.h"
 
 #include <ifaddrs.h>

@@ -1,8 +1,8 @@
 #include "shipper/runner.h"
 
 #include "shipper/accounting.h"
-#include "shipper/delivery.h"
-#include "shipper/file_source.h"
+#include "shipper/delivery/delivery.h"
+#include "shipper/source/file_source.h"
 #include "shipper/progress.h"
 
 #include <nlohmann/json.hpp>

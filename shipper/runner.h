@@ -3,9 +3,9 @@
 // delivery, keeps checkpoints of what was delivered, and accounts for every line.
 #pragma once
 
-#include "shipper/clock.h"
+#include "shipper/pipeline/clock.h"
 #include "shipper/pacer.h"
-#include "shipper/pipeline.h"
+#include "shipper/pipeline/pipeline.h"
 
 #include <chrono>
 #include <optional>

@@ -1,8 +1,8 @@
 // The destination queue on its own (dkp-log-shipper.md §9): done_below()
 // bookkeeping, messages given back after a broken connection, and the disk
 // storage's segments, cursor and recovery from a crash.
-#include "shipper/buffer.h"
-#include "shipper/disk_storage.h"
+#include "shipper/delivery/buffer.h"
+#include "shipper/delivery/disk_storage.h"
 
 #include "tests/shipper/delivery_support.h"
 

@@ -1,5 +1,5 @@
 // The injectable clock and the time zone of the `timestamp` string (dkp-log-shipper.md §1, §10.1).
-#include "shipper/clock.h"
+#include "shipper/pipeline/clock.h"
 
 #include <gtest/gtest.h>
 

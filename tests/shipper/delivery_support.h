@@ -1,7 +1,7 @@
 // Destinations, messages and a log collector shared by the delivery tests.
 #pragma once
 
-#include "shipper/delivery.h"
+#include "shipper/delivery/delivery.h"
 
 #include <algorithm>
 #include <cstdint>

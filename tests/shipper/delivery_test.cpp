@@ -2,7 +2,7 @@
 // DropNewest behaviour, reconnection, and no loss when the receiver goes away
 // (dkp-log-shipper.md §9, §11.1, §11.2). Receivers are real loopback sockets
 // on ephemeral ports.
-#include "shipper/delivery.h"
+#include "shipper/delivery/delivery.h"
 
 #include "support/eventually.h"
 #include "tests/shipper/delivery_support.h"

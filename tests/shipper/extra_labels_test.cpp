@@ -1,4 +1,4 @@
-#include "shipper/extra_labels.h"
+#include "shipper/pipeline/extra_labels.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "shipper/field_path.h"
+#include "shipper/pipeline/field_path.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,9 +2,9 @@
 // cutting, the line limit, appends, rotation, truncation, errors and
 // checkpoints. Every test works in its own temporary directory, and waits
 // only by polling until at_end() (a bounded number of times), never by sleeping.
-#include "shipper/checkpoints.h"
-#include "shipper/file_source.h"
-#include "shipper/line_splitter.h"
+#include "shipper/source/checkpoints.h"
+#include "shipper/source/file_source.h"
+#include "shipper/source/line_splitter.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "shipper/filter.h"
+#include "shipper/pipeline/filter.h"
 
 #include "support/test_data.h"
 

@@ -1,8 +1,8 @@
 // Kafka destinations (dkp-log-shipper.md §3.5, §11.3): the librdkafka
 // configuration, configuration errors that name their cause, and a round
 // trip through librdkafka's mock cluster.
-#include "shipper/delivery.h"
-#include "shipper/kafka_sink.h"
+#include "shipper/delivery/delivery.h"
+#include "shipper/delivery/kafka_sink.h"
 
 #include "support/eventually.h"
 #include "tests/shipper/delivery_support.h"

@@ -1,9 +1,9 @@
 // The manifest loader and validator: DKP's CRD rules, the Vector-config checks
 // and the warnings of dkp-log-shipper.md §3-§5, §14 and §15.
-#include "shipper/manifest.h"
+#include "shipper/manifest/manifest.h"
 
 #include "formats/base64.h"
-#include "shipper/manifest_rules.h"
+#include "shipper/manifest/rules.h"
 #include "support/test_data.h"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The pipeline of dkp-log-shipper.md §6 on the worked example of §13: every
 // codec's bytes, both profiles, extraLabels, filters, drops, Kafka topic and key.
-#include "shipper/pipeline.h"
+#include "shipper/pipeline/pipeline.h"
 #include "support/dkp_example.h"
 #include "support/test_data.h"
 

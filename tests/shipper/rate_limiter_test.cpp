@@ -1,4 +1,4 @@
-#include "shipper/rate_limiter.h"
+#include "shipper/pipeline/rate_limiter.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 // chain and host name are always verified, a client certificate is presented
 // with its key decrypted by keyPass, and a failed handshake is logged clearly
 // and retried without delivering anything.
-#include "shipper/delivery.h"
+#include "shipper/delivery/delivery.h"
 
 #include "simulator/pki.h"
 #include "support/eventually.h"
