@@ -2,6 +2,7 @@
 // and buffer (dkp-log-shipper.md §3.6, §8, §9), and the CEF extension keys the
 // labels become (§10.3).
 #include "formats/cef.h"
+#include "shipper/pipeline/extra_labels.h"
 #include "shipper/manifest/kinds.h"
 #include "shipper/manifest/rules.h"
 
@@ -32,8 +33,21 @@ bool check_label_key(Doc& doc, const YAML::Node& at, const std::string& path, co
   return true;
 }
 
-bool check_label_value(Doc& doc, const YAML::Node& at, const std::string& path, const std::string& value) {
-  if (matches(kStaticLabelPattern, value) || matches(kTemplateLabelPattern, value)) return true;
+// A template the CRD pattern accepts can still be a path DKP's generator
+// cannot turn into VRL (`{{ a[b }}`, `{{ -ab }}`): the pipeline's own compile decides.
+bool check_template_path(Doc& doc, const YAML::Node& at, const std::string& path, const std::string& key,
+                         const std::string& value) {
+  auto compiled = ExtraLabels::compile({{key, value}});
+  const auto* error = std::get_if<ExtraLabels::Error>(&compiled);
+  if (!error) return true;
+  doc.error(at, path, error->code, "`" + value + "`: " + error->message + "; " + std::string(kAgentFails));
+  return false;
+}
+
+bool check_label_value(Doc& doc, const YAML::Node& at, const std::string& path, const std::string& key,
+                       const std::string& value) {
+  if (matches(kStaticLabelPattern, value)) return true;
+  if (matches(kTemplateLabelPattern, value)) return check_template_path(doc, at, path, key, value);
   const std::string rule =
       value.starts_with("{{")
           ? "a template must be `{{ path }}`: one space after `{{` and before `}}`, and a path of 2+ characters "
@@ -151,7 +165,7 @@ LabelsRead read_extra_labels(const ObjectReader& spec) {
     out.where[key] = location_of(entry.first);
     const bool key_ok = check_label_key(spec.doc(), entry.first, path, key);
     const auto value = string_value(spec.doc(), entry.second, path);
-    if (!value || !check_label_value(spec.doc(), entry.second, path, *value) || !key_ok) continue;
+    if (!value || !check_label_value(spec.doc(), entry.second, path, key, *value) || !key_ok) continue;
     out.labels[key] = *value;  // a repeated key: the last wins, as kubectl reads it
   }
   return out;

@@ -572,6 +572,10 @@ TEST_F(ManifestTest, ExtraLabelValues) {
     EXPECT_ERROR(load(labelled("x: \"" + bad + "\"\n")), "extralabel-value-invalid", "spec.extraLabels.x");
   }
   EXPECT_ERROR(load(labelled("cef.severity: 1\n")), "type", "spec.extraLabels[\"cef.severity\"]");
+  // The CRD pattern accepts these, but DKP's generator cannot make a VRL path of them.
+  for (const std::string bad : {"{{ a[b }}", "{{ -ab }}"}) {
+    EXPECT_ERROR(load(labelled("x: \"" + bad + "\"\n")), "extralabel-value-invalid", "spec.extraLabels.x");
+  }
 }
 
 TEST_F(ManifestTest, ExtraLabelKeys) {
