@@ -6,7 +6,7 @@
 
 #include "support/eventually.h"
 #include "tests/shipper/delivery_support.h"
-#include "tests/shipper/receivers.h"
+#include "support/receivers.h"
 
 #include <gtest/gtest.h>
 

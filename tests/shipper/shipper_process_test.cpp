@@ -1,10 +1,12 @@
 // kumasim-shipper as a real child process: golden wire bytes with --stdout,
 // the five documented configurations, delivery over TCP, checkpoints across a
 // restart, rotation, a receiver that restarts or refuses, bad input.
+#include "formats/base64.h"
+#include "simulator/pki.h"
 #include "support/child_process.h"
 #include "support/dkp_example.h"
 #include "support/eventually.h"
-#include "support/line_receiver.h"
+#include "support/receivers.h"
 #include "support/test_data.h"
 
 #include <gtest/gtest.h>
@@ -33,6 +35,14 @@ std::string slurp(const fs::path& path) {
 void write(const fs::path& path, const std::string& text, std::ios::openmode mode = std::ios::trunc) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary | mode) << text;
+}
+
+// A plain TCP receiver; `close_after` lines, it closes each connection.
+TcpReceiver::Options receiver_options(bool listening = true, std::size_t close_after = 0) {
+  TcpReceiver::Options options;
+  options.listening = listening;
+  options.close_after = close_after;
+  return options;
 }
 
 long line_count(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
@@ -206,7 +216,7 @@ TEST_F(DocumentedConfiguration, KafkaJsonValue) {
 // ---------------------------------------------------------------- delivery
 
 TEST_F(Shipper, DeliversOverTcpAndAccountsForEveryLine) {
-  LineReceiver receiver;
+  TcpReceiver receiver(receiver_options());
   std::string input = numbered_lines(0, 500);
   input += std::string(200 * 1024, 'x') + "\n";  // over the 100 KiB line limit
   input += "not json\n";
@@ -215,8 +225,8 @@ TEST_F(Shipper, DeliversOverTcpAndAccountsForEveryLine) {
                  (dir_ / "root").string(), "--summary", (dir_ / "summary.json").string()}),
             0)
       << err();
-  ASSERT_TRUE(eventually([&] { return receiver.count() == 501; })) << receiver.count();
-  const auto lines = receiver.lines();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() == 501; })) << receiver.messages().size();
+  const auto lines = receiver.messages();
   EXPECT_NE(lines[0].find(R"(line-0\")"), std::string::npos);
   EXPECT_NE(lines[499].find(R"(line-499\")"), std::string::npos);
   EXPECT_NE(lines[500].find(R"("message":"not json")"), std::string::npos);
@@ -228,7 +238,7 @@ TEST_F(Shipper, DeliversOverTcpAndAccountsForEveryLine) {
 }
 
 TEST_F(Shipper, RetriesWhileTheReceiverRefusesAndLosesNothing) {
-  LineReceiver receiver(/*listen_now=*/false);  // bound, not listening: connections are refused
+  TcpReceiver receiver(receiver_options(/*listening=*/false));  // bound only: connections are refused
   write(audit_log(), numbered_lines(0, 100));
   start({"run", manifest(socket_manifest("TCP", "JSON", receiver.port())).string(), "--once", "--root",
          (dir_ / "root").string(), "--summary", (dir_ / "summary.json").string()});
@@ -236,76 +246,138 @@ TEST_F(Shipper, RetriesWhileTheReceiverRefusesAndLosesNothing) {
       << err();
   receiver.listen();
   ASSERT_EQ(process_->wait(60), 0) << err();
-  EXPECT_EQ(receiver.count(), 100u);
+  EXPECT_EQ(receiver.messages().size(), 100u);
   EXPECT_GE(summary()["destinations"][0]["connect_failures"].get<int>(), 1);
 }
 
+// The receiver closes the connection after the first 200 lines, as a
+// collector that restarts; the next 200 are written while it is gone.
 TEST_F(Shipper, ReceiverRestartedMidStreamLosesNothing) {
-  LineReceiver receiver;
+  TcpReceiver receiver(receiver_options(true, /*close_after=*/200));
   write(audit_log(), numbered_lines(0, 200));
   start({"run", manifest(socket_manifest("TCP", "JSON", receiver.port())).string(), "--root",
          (dir_ / "root").string()});
-  ASSERT_TRUE(eventually([&] { return receiver.count() == 200; })) << receiver.count() << "\n" << err();
-  receiver.close_connections();  // the collector goes away
+  ASSERT_TRUE(eventually([&] { return receiver.closed_by_us() == 1; })) << err();
   write(audit_log(), numbered_lines(200, 400), std::ios::app);
-  ASSERT_TRUE(eventually([&] { return err().find("127.0.0.1:" + std::to_string(receiver.port())) != std::string::npos; }))
-      << err();
-  receiver.listen();  // and comes back on the same port
-  ASSERT_TRUE(eventually([&] { return receiver.count() >= 400; })) << receiver.count() << "\n" << err();
-  const auto lines = receiver.lines();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() >= 400; })) << receiver.messages().size() << "\n"
+                                                                              << err();
+  const auto lines = receiver.messages();
+  EXPECT_EQ(lines.size(), 400u);  // no duplicates either: the 200 were acknowledged before the close
   for (int i = 0; i < 400; ++i) {
     const std::string id = "line-" + std::to_string(i) + "\\\"";
     EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(id) != std::string::npos; }))
         << "lost line " << i;
   }
+  EXPECT_EQ(receiver.connections(), 2);
 }
 
 TEST_F(Shipper, RestartFromCheckpointHasNoLossAndNoDuplicates) {
-  LineReceiver receiver;
+  TcpReceiver receiver(receiver_options());
   write(audit_log(), numbered_lines(0, 300));
   const std::vector<std::string> args = {"run", manifest(socket_manifest("TCP", "JSON", receiver.port())).string(),
                                          "--root", (dir_ / "root").string(), "--data-dir", (dir_ / "data").string()};
   start(args);
-  ASSERT_TRUE(eventually([&] { return receiver.count() == 300; })) << err();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() == 300; })) << err();
   process_->signal(SIGTERM);
   ASSERT_EQ(process_->wait(30), 0) << err();
   write(audit_log(), numbered_lines(300, 500), std::ios::app);
   start(args);
-  ASSERT_TRUE(eventually([&] { return receiver.count() >= 500; })) << receiver.count() << "\n" << err();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() >= 500; })) << err();
   process_->signal(SIGTERM);
   ASSERT_EQ(process_->wait(30), 0) << err();
-  const auto lines = receiver.lines();
+  const auto lines = receiver.messages();
   ASSERT_EQ(lines.size(), 500u);  // not one line twice
   for (int i = 0; i < 500; ++i)
     EXPECT_NE(lines[static_cast<std::size_t>(i)].find("line-" + std::to_string(i) + "\\\""), std::string::npos) << i;
 }
 
 TEST_F(Shipper, FollowsRotationLikeTailF) {
-  LineReceiver receiver;
+  TcpReceiver receiver(receiver_options());
   write(audit_log(), numbered_lines(0, 100));
   start({"run", manifest(socket_manifest("TCP", "JSON", receiver.port())).string(), "--root",
          (dir_ / "root").string()});
-  ASSERT_TRUE(eventually([&] { return receiver.count() == 100; })) << err();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() == 100; })) << err();
   fs::rename(audit_log(), audit_log().string() + ".1");
   write(audit_log().string() + ".1", numbered_lines(100, 150), std::ios::app);  // the writer still had it open
   write(audit_log(), numbered_lines(150, 300));
-  ASSERT_TRUE(eventually([&] { return receiver.count() >= 300; })) << receiver.count() << "\n" << err();
-  const auto lines = receiver.lines();
+  ASSERT_TRUE(eventually([&] { return receiver.messages().size() >= 300; })) << err();
+  const auto lines = receiver.messages();
   ASSERT_EQ(lines.size(), 300u);
   for (int i = 0; i < 300; ++i)
     EXPECT_NE(lines[static_cast<std::size_t>(i)].find("line-" + std::to_string(i) + "\\\""), std::string::npos) << i;
 }
 
+// ---------------------------------------------------------------------- TLS
+
+// The manifest's TLS material is base64 of PEM (§3.3); TLS is on because caFile is set.
+class TlsShipper : public Shipper {
+ protected:
+  void SetUp() override {
+    Shipper::SetUp();
+    ASSERT_FALSE(pki::generate({}, bundle_).has_value());
+    ASSERT_FALSE(pki::generate({}, other_).has_value());
+  }
+  std::string tls_manifest(std::uint16_t port, const std::string& ca_pem, const std::string& client = "") {
+    return socket_manifest("TCP", "JSON", port,
+                           "    tcp:\n      tls:\n        caFile: " + formats::base64_encode(ca_pem) + "\n" + client);
+  }
+  pki::Bundle bundle_, other_;
+};
+
+TEST_F(TlsShipper, VerifiesTheServerAgainstCaFile) {
+  auto context = server_tls(bundle_);
+  TcpReceiver::Options options;
+  options.tls = context.get();
+  TcpReceiver receiver(options);
+  write(audit_log(), numbered_lines(0, 50));
+  ASSERT_EQ(run({"run", manifest(tls_manifest(receiver.port(), bundle_.ca.cert_pem)).string(), "--once", "--root",
+                 (dir_ / "root").string()}),
+            0)
+      << err();
+  EXPECT_EQ(receiver.messages().size(), 50u);
+}
+
+TEST_F(TlsShipper, MutualTlsWithAnEncryptedClientKey) {
+  auto context = server_tls(bundle_, bundle_.ca.cert_pem);
+  TcpReceiver::Options options;
+  options.tls = context.get();
+  TcpReceiver receiver(options);
+  write(audit_log(), numbered_lines(0, 50));
+  const std::string client = "        clientCrt:\n          crtFile: " + formats::base64_encode(bundle_.client.cert_pem) +
+                             "\n          keyFile: " +
+                             formats::base64_encode(encrypted_key(bundle_.client.key_pem, "s3cret")) +
+                             "\n          keyPass: " + formats::base64_encode("s3cret") + "\n";
+  ASSERT_EQ(run({"run", manifest(tls_manifest(receiver.port(), bundle_.ca.cert_pem, client)).string(), "--once",
+                 "--root", (dir_ / "root").string()}),
+            0)
+      << err();
+  EXPECT_EQ(receiver.messages().size(), 50u);
+}
+
+TEST_F(TlsShipper, AWrongCaIsRefusedAndNamed) {
+  auto context = server_tls(bundle_);
+  TcpReceiver::Options options;
+  options.tls = context.get();
+  TcpReceiver receiver(options);
+  write(audit_log(), numbered_lines(0, 5));
+  start({"run", manifest(tls_manifest(receiver.port(), other_.ca.cert_pem)).string(), "--root",
+         (dir_ / "root").string(), "--shutdown-timeout", "100"});
+  ASSERT_TRUE(eventually([&] { return err().find("certificate verify failed") != std::string::npos; })) << err();
+  process_->signal(SIGTERM);
+  EXPECT_EQ(process_->wait(30), 0) << err();
+  EXPECT_EQ(receiver.messages().size(), 0u);
+}
+
 // ------------------------------------------------------------------ bad input
 
 TEST_F(Shipper, InvalidManifestExitsTwoAndSendsNothing) {
-  LineReceiver receiver;
+  TcpReceiver receiver(receiver_options());
   write(audit_log(), numbered_lines(0, 10));
   std::string text = socket_manifest("TCP", "JSON", receiver.port());
   text.replace(text.find("mode: TCP"), 9, "mode: tcp");
   EXPECT_EQ(run({"run", manifest(text).string(), "--once", "--root", (dir_ / "root").string()}), 2);
   EXPECT_NE(err().find("spec.socket.mode"), std::string::npos) << err();
-  EXPECT_EQ(receiver.connections(), 0u);
+  EXPECT_EQ(receiver.connections(), 0);
 }
 
 TEST_F(Shipper, AnUnreadableInputIsReportedAndTheOthersGoOn) {

@@ -7,7 +7,7 @@
 #include "simulator/pki.h"
 #include "support/eventually.h"
 #include "tests/shipper/delivery_support.h"
-#include "tests/shipper/receivers.h"
+#include "support/receivers.h"
 
 #include <gtest/gtest.h>
 
