@@ -10,13 +10,16 @@ constexpr std::array kDrops = {Drop::rate_limit, Drop::cef_severity, Drop::cef_n
 
 nlohmann::json destination_json(const DestinationTally& d) {
   const DeliveryCounters& c = d.delivery->counters();
-  nlohmann::json dropped = {{"buffer_full", c.dropped_buffer_full.load()}, {"send", c.dropped_send.load()}};
+  nlohmann::json dropped = {{"buffer_full", c.dropped_buffer_full.load()},
+                             {"buffer_error", c.dropped_buffer_error.load()},
+                             {"send", c.dropped_send.load()}};
   for (Drop drop : kDrops) dropped[std::string(drop_name(drop))] = d.dropped[static_cast<std::size_t>(drop)];
   return {{"name", d.name},
           {"transport", d.description},
           {"sent", c.sent.load()},
           {"sent_bytes", c.sent_bytes.load()},
           {"retried", c.retried.load()},
+          {"blocked_pushes", c.blocked_pushes.load()},
           {"passed_unmodified", d.passed_unmodified},
           {"connects", c.connects.load()},
           {"connect_failures", c.connect_failures.load()},
@@ -47,7 +50,8 @@ std::string Accounting::to_text() const {
     const DeliveryCounters& c = d.delivery->counters();
     out += "  " + d.name + " (" + d.description + "): sent " + std::to_string(c.sent.load()) + ", retried " +
            std::to_string(c.retried.load()) + ", dropped: buffer full " + std::to_string(c.dropped_buffer_full.load()) +
-           ", send " + std::to_string(c.dropped_send.load());
+           ", buffer error " + std::to_string(c.dropped_buffer_error.load()) + ", send " +
+           std::to_string(c.dropped_send.load());
     for (Drop drop : kDrops) {
       if (const auto n = d.dropped[static_cast<std::size_t>(drop)])
         out += ", " + std::string(drop_name(drop)) + " " + std::to_string(n);

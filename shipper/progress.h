@@ -12,19 +12,18 @@ class Progress {
  public:
   // Draws on `out` only when it is a terminal.
   explicit Progress(std::FILE* out);
-  // `total_bytes` 0: unknown (following files), no percentage or ETA.
-  void set_total(std::uint64_t total_bytes) { total_bytes_ = total_bytes; }
-  // Redraws at most four times a second.
-  void update(std::uint64_t events, std::uint64_t bytes);
+  bool enabled() const { return enabled_; }
+  // Redraws at most four times a second. `unread` bytes are still to be read;
+  // the ETA is when they will be, at the rate so far.
+  void update(std::uint64_t events, std::uint64_t bytes, std::uint64_t unread);
   // Leaves the last line in place.
   void finish(std::uint64_t events, std::uint64_t bytes);
 
  private:
-  void draw(std::uint64_t events, std::uint64_t bytes);
+  void draw(std::uint64_t events, std::uint64_t bytes, std::uint64_t unread);
 
   std::FILE* out_;
   bool enabled_;
-  std::uint64_t total_bytes_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

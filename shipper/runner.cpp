@@ -109,6 +109,7 @@ class Runner {
   void shutdown();
   void on_signal();
   void read_until_done();
+  void show_progress();
   void finish();
 
   RunOptions options_;
@@ -179,7 +180,8 @@ bool Runner::start_destinations(const Manifests& manifests, const std::vector<st
       return false;
     }
     destinations_.push_back({std::move(std::get<DestinationPipeline>(pipeline)), std::move(delivery)});
-    accounting_.destinations.push_back({destination.name, describe(destination), {}, 0, nullptr});
+    accounting_.destinations.push_back(
+        {destination.name, describe(destination) + (options_.to_stdout ? " (written to stdout)" : ""), {}, 0, nullptr});
   }
   for (std::size_t i = 0; i < destinations_.size(); ++i)
     accounting_.destinations[i].delivery = destinations_[i].delivery.get();
@@ -293,13 +295,21 @@ int Runner::run() {
   return 0;
 }
 
+void Runner::show_progress() {
+  if (!progress_.enabled()) return;
+  std::uint64_t bytes = 0, unread = 0;
+  for (const auto& s : sources_) {
+    bytes += s.files.counters().bytes;
+    unread += s.files.unread_bytes();
+  }
+  progress_.update(accounting_.read, bytes, unread);
+}
+
 void Runner::read_until_done() {
   auto last_commit = std::chrono::steady_clock::now();
   while (!stop_.raised()) {
     const bool progressed = poll_sources();
-    std::uint64_t bytes = 0;
-    for (const auto& s : sources_) bytes += s.files.counters().bytes;
-    progress_.update(accounting_.read, bytes);
+    show_progress();
     if (std::chrono::steady_clock::now() - last_commit > std::chrono::seconds(1)) {
       commit_delivered();
       last_commit = std::chrono::steady_clock::now();

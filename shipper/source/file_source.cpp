@@ -420,6 +420,16 @@ std::size_t FileSource::poll(const std::function<void(const Line&)>& on_line,
 
 bool FileSource::at_end() const { return impl_->at_end(); }
 
+std::uint64_t FileSource::unread_bytes() const {
+  std::uint64_t unread = 0;
+  for (const auto& file : impl_->files) {
+    struct stat status {};
+    if (!file->failed && ::fstat(file->fd.get(), &status) == 0 && static_cast<std::uint64_t>(status.st_size) > file->offset)
+      unread += static_cast<std::uint64_t>(status.st_size) - file->offset;
+  }
+  return unread;
+}
+
 void FileSource::commit(const FilePosition& pos) { impl_->checkpoints.commit(pos.file_id, pos.offset); }
 
 void FileSource::save_checkpoints() { impl_->checkpoints.save(); }

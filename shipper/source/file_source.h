@@ -74,6 +74,8 @@ class FileSource {
   // files were read, so new, rotated and vanished files are accounted for.
   // Files in an error state do not count. `--once` stops when this holds.
   bool at_end() const;
+  // Bytes of the open files not read yet (for a replay's progress and ETA).
+  std::uint64_t unread_bytes() const;
 
   // Records that every line up to `pos` is delivered; saved by save_checkpoints().
   void commit(const FilePosition& pos);
