@@ -21,12 +21,25 @@ const nlohmann::json* find(const nlohmann::json& event, std::string_view dotted_
   }
 }
 
+// Rust's Display prints the shortest round-trip digits positionally: 1e23 is
+// "100000000000000000000000", not the exact binary value 99999999999999991611392.
 std::string rust_float(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  std::array<char, 400> buf;  // the fixed form of the smallest subnormal needs ~330 characters
-  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed);
-  return std::string(buf.data(), result.ptr);
+  std::array<char, 32> buf;
+  const auto result = std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::scientific);
+  const std::string_view scientific(buf.data(), static_cast<std::size_t>(result.ptr - buf.data()));
+  const std::size_t e = scientific.find('e');
+  std::string out = scientific.front() == '-' ? "-" : "";
+  std::string digits;
+  for (char c : scientific.substr(0, e))
+    if (c >= '0' && c <= '9') digits += c;
+  int exponent = 0;
+  std::from_chars(scientific.data() + e + 1 + (scientific[e + 1] == '+'), scientific.data() + scientific.size(), exponent);
+  const int count = static_cast<int>(digits.size());
+  if (exponent >= count - 1) return out + digits + std::string(static_cast<std::size_t>(exponent - count + 1), '0');
+  if (exponent >= 0) return out + digits.insert(static_cast<std::size_t>(exponent + 1), ".");
+  return out + "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
 }
 
 }  // namespace kumasim::formats::event

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -26,12 +27,20 @@ constexpr char escape_for(unsigned char c) {
   }
 }
 
+// escape_for() of every byte, looked up once: the loop below is the shipper's hottest.
+constexpr auto kEscapes = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 256; ++c) table[static_cast<std::size_t>(c)] = escape_for(static_cast<unsigned char>(c));
+  return table;
+}();
+
 void escape_valid_utf8(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + text.size() + text.size() / 8);  // audit records escape about one byte in ten
   std::size_t run = 0;  // start of the pending run of bytes written raw
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const char e = escape_for(c);
+    const char e = kEscapes[c];
     if (e == 0) continue;
     out.append(text.data() + run, i - run);
     run = i + 1;

@@ -1,10 +1,22 @@
 #include "formats/timestamp.h"
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 
 namespace kumasim::formats {
+
+namespace {
+
+// Writes `value` as exactly `width` decimal digits (snprintf is a tenth of the shipper's time otherwise).
+char* put_digits(char* p, long value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return p + width;
+}
+
+}  // namespace
 
 std::string format_dkp_timestamp(std::int64_t unix_ns, int utc_offset_seconds) {
   using namespace std::chrono;
@@ -14,24 +26,30 @@ std::string format_dkp_timestamp(std::int64_t unix_ns, int utc_offset_seconds) {
   const hh_mm_ss<nanoseconds> time(local - day);
   const auto nanos = static_cast<long>(time.subseconds().count());
 
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld", static_cast<int>(date.year()),
-                        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                        static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
-                        static_cast<long>(time.seconds().count()));
-  if (nanos % 1'000'000'000 == 0) {
-    // no fraction
-  } else if (nanos % 1'000'000 == 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%03ld", nanos / 1'000'000);
-  } else if (nanos % 1'000 == 0) {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%06ld", nanos / 1'000);
-  } else {
-    n += std::snprintf(buf + n, sizeof buf - n, ".%09ld", nanos);
+  char buf[48];
+  char* p = put_digits(buf, static_cast<int>(date.year()), 4);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(date.month()), 2);
+  *p++ = '-';
+  p = put_digits(p, static_cast<unsigned>(date.day()), 2);
+  *p++ = 'T';
+  p = put_digits(p, static_cast<long>(time.hours().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<long>(time.minutes().count()), 2);
+  *p++ = ':';
+  p = put_digits(p, static_cast<long>(time.seconds().count()), 2);
+  if (nanos != 0) {
+    *p++ = '.';
+    if (nanos % 1'000'000 == 0) p = put_digits(p, nanos / 1'000'000, 3);
+    else if (nanos % 1'000 == 0) p = put_digits(p, nanos / 1'000, 6);
+    else p = put_digits(p, nanos, 9);
   }
   const int offset_minutes = std::abs(utc_offset_seconds) / 60;
-  std::snprintf(buf + n, sizeof buf - n, "%c%02d:%02d", utc_offset_seconds < 0 ? '-' : '+', offset_minutes / 60,
-                offset_minutes % 60);
-  return buf;
+  *p++ = utc_offset_seconds < 0 ? '-' : '+';
+  p = put_digits(p, offset_minutes / 60, 2);
+  *p++ = ':';
+  p = put_digits(p, offset_minutes % 60, 2);
+  return std::string(buf, p);
 }
 
 }  // namespace kumasim::formats

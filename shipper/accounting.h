@@ -27,6 +27,7 @@ struct DestinationTally {
 
 struct Accounting {
   std::uint64_t read = 0, dropped_filter = 0, read_errors = 0;
+  std::uint64_t not_delivered = 0;  // read, but not confirmed delivered everywhere when the run ended
   long peak_rss_kib = 0;
   FileSourceCounters files;  // summed over sources at the end
   std::vector<DestinationTally> destinations;

@@ -1,25 +1,22 @@
 #include "shipper/runner.h"
 
 #include "shipper/accounting.h"
+#include "shipper/ledger.h"
+#include "shipper/stop_signals.h"
 #include "shipper/delivery/delivery.h"
 #include "shipper/source/file_source.h"
 #include "shipper/progress.h"
 
 #include <nlohmann/json.hpp>
 
-#include <pthread.h>
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <csignal>
-#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <glob.h>
 #include <iostream>
 #include <limits>
 #include <memory>
-#include <thread>
 
 namespace kumasim::shipper {
 namespace {
@@ -57,42 +54,14 @@ struct DestinationRun {
   }
 };
 
-// A line read but perhaps not yet delivered everywhere: what its checkpoint commits.
-struct Pending {
-  std::uint64_t sequence;
-  std::size_t source;
-  FilePosition end;
-};
-
-// SIGINT and SIGTERM are blocked in every thread (the delivery threads
-// inherit the mask) and taken by one waiting thread instead of interrupting I/O.
-void block_stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&set, s);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+// Each ClusterLoggingConfig keeps its own checkpoints: two sources may read
+// the same file, each at its own pace.
+std::string checkpoint_dir(const std::string& data_dir, const std::string& source) {
+  if (data_dir.empty()) return {};
+  const auto dir = std::filesystem::path(data_dir) / "sources" / source;
+  std::filesystem::create_directories(dir);
+  return dir.string();
 }
-
-class SignalWatcher {
- public:
-  explicit SignalWatcher(std::function<void()> on_signal) {
-    thread_ = std::thread([on_signal = std::move(on_signal), this] {
-      sigset_t set;
-      sigemptyset(&set);
-      for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&set, s);
-      int signal = 0;
-      sigwait(&set, &signal);
-      if (signal != SIGUSR1) on_signal();  // SIGUSR1: the run ended by itself
-    });
-  }
-  ~SignalWatcher() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);  // harmless once a signal ended the thread
-    thread_.join();
-  }
-
- private:
-  std::thread thread_;
-};
 
 class Runner {
  public:
@@ -119,9 +88,9 @@ class Runner {
   Accounting accounting_;
   Progress progress_;
   Flag stop_, reading_over_;
-  std::deque<Pending> pending_;
-  std::uint64_t next_sequence_ = 0;
-  std::uint64_t handed_below_ = 0;  // lines below this reached every destination's buffer
+  Ledger ledger_;
+  bool refused_ = false;  // a destination refused a push (stopping): hand out no more lines
+  std::string checkpoint_error_;  // the last failure to save checkpoints, logged once
   nlohmann::json event_;
 };
 
@@ -146,7 +115,8 @@ bool Runner::load() {
     }
     std::optional<FileSource> files;
     try {
-      files.emplace(source, FileSourceOptions{options_.root, options_.data_dir, 102400, options_.flush_partial});
+      files.emplace(source, FileSourceOptions{options_.root, checkpoint_dir(options_.data_dir, source.name), 102400,
+                                              options_.flush_partial});
     } catch (const std::exception& e) {  // a checkpoint file that cannot be trusted
       std::cerr << "kumasim-shipper: ClusterLoggingConfig " << source.name << ": " << e.what() << "\n";
       return false;
@@ -189,15 +159,15 @@ bool Runner::start_destinations(const Manifests& manifests, const std::vector<st
 }
 
 void Runner::on_line(std::size_t source, const Line& line) {
+  if (refused_) return;  // left unread for the checkpoint: read again after a restart
   SourceRun& run = sources_[source];
-  const std::uint64_t sequence = next_sequence_++;
-  pending_.push_back({sequence, source, line.end});
+  const std::uint64_t sequence = ledger_.open(source, line.end);
   ++accounting_.read;
   if (!options_.pacer.wait(line.bytes, stop_)) return;
   const std::int64_t now = options_.clock.now_ns();
   if (!run.pipeline.build(line.bytes, *line.path, now, options_.zone.offset_at(now), event_)) {
     ++accounting_.dropped_filter;
-    handed_below_ = sequence + 1;
+    ledger_.handed(sequence);
     return;
   }
   for (std::size_t i = 0; i < run.destinations.size(); ++i) {
@@ -212,10 +182,13 @@ void Runner::on_line(std::size_t source, const Line& line) {
       continue;
     }
     tally.passed_unmodified += result.passed_unmodified;
-    if (!destinations_[index].delivery->push(std::move(message))) return;  // stopping
+    if (!destinations_[index].delivery->push(std::move(message))) {
+      refused_ = true;
+      return;
+    }
     destinations_[index].pushed_below = sequence + 1;
   }
-  handed_below_ = sequence + 1;
+  ledger_.handed(sequence);
 }
 
 bool Runner::poll_sources() {
@@ -234,17 +207,18 @@ bool Runner::all_at_end() const {
   return std::all_of(sources_.begin(), sources_.end(), [](const SourceRun& s) { return s.files.at_end(); });
 }
 
-// Lines below every destination's done mark are delivered (or dropped by
-// design): their end positions become checkpoints.
+// Lines every destination is done with become checkpoints. A failed save
+// is logged once and retried at the next commit: the run goes on.
 void Runner::commit_delivered() {
   std::uint64_t floor = std::numeric_limits<std::uint64_t>::max();
   for (const auto& d : destinations_) floor = std::min(floor, d.done_floor());
-  floor = std::min(floor, handed_below_);
-  while (!pending_.empty() && pending_.front().sequence < floor) {
-    sources_[pending_.front().source].files.commit(pending_.front().end);
-    pending_.pop_front();
+  ledger_.settle(floor, [&](std::size_t source, const FilePosition& end) { sources_[source].files.commit(end); });
+  std::string error;
+  for (auto& s : sources_) {
+    if (auto failed = s.files.save_checkpoints()) error = *failed;
   }
-  for (auto& s : sources_) s.files.save_checkpoints();
+  if (!error.empty() && error != checkpoint_error_) std::cerr << "kumasim-shipper: saving checkpoints: " << error << "\n";
+  checkpoint_error_ = error;
 }
 
 // Reading stops at once; the destinations get the shutdown timeout to drain
@@ -274,6 +248,7 @@ void Runner::finish() {
     accounting_.files.dropped_oversize_line += c.dropped_oversize_line;
     accounting_.files.rotations += c.rotations;
   }
+  accounting_.not_delivered = ledger_.outstanding();
   rusage usage{};
   if (::getrusage(RUSAGE_SELF, &usage) == 0) accounting_.peak_rss_kib = usage.ru_maxrss;
   progress_.finish(accounting_.read, accounting_.files.bytes);
@@ -286,7 +261,7 @@ void Runner::finish() {
 int Runner::run() {
   block_stop_signals();
   if (!load()) return load_status_;
-  SignalWatcher signals([this] { on_signal(); });
+  StopSignalWatcher signals([this] { on_signal(); });
   read_until_done();
   reading_over_.raise();
   shutdown();

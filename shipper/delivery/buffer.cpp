@@ -147,9 +147,21 @@ void Buffer::retire(std::size_t count) {
 }
 
 std::size_t Buffer::give_back() {
+  return give_back([](std::size_t) { return true; });
+}
+
+// Newest first, since put_back() puts each one in front of the others. A done
+// message leaves without a commit: one given back may precede it.
+std::size_t Buffer::give_back(const std::function<bool(std::size_t)>& failed) {
   std::lock_guard lock(mutex_);
-  const std::size_t count = in_flight_.size();
-  while (!in_flight_.empty()) storage_->put_back(in_flight_.pop_back());
+  std::size_t count = 0;
+  for (std::size_t i = in_flight_.size(); i-- > 0;) {
+    Entry entry = in_flight_.pop_back();
+    if (!failed(i)) continue;
+    storage_->put_back(std::move(entry));
+    ++count;
+  }
+  if (idle()) idle_.notify_all();
   return count;
 }
 

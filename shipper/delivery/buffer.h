@@ -97,6 +97,13 @@ class Buffer {
   // Every in-flight message goes back in front of the waiting ones, in
   // order, to be sent again; returns how many.
   std::size_t give_back();
+  // For a sender whose in-flight messages finish out of order: once each is
+  // either done or failed, the failed ones (`failed(i)` for the i-th oldest)
+  // go back in front of the waiting ones, in order, and the done ones leave.
+  // A disk buffer's cursor does not move past the messages given back, so
+  // done ones behind them may be sent again after a restart, never lost.
+  // `failed` is called under the lock. Returns how many went back.
+  std::size_t give_back(const std::function<bool(std::size_t)>& failed);
 
  private:
   bool idle() const { return storage_->empty() && in_flight_.empty(); }

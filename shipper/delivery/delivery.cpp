@@ -41,7 +41,7 @@ std::unique_ptr<Sink> make_sink(const Destination& destination, const DeliveryOp
     if (socket->mode == SocketSpec::Mode::udp) return std::make_unique<UdpSink>(std::move(context), *socket);
     return std::make_unique<TcpSink>(std::move(context), *socket, destination.tls, terminator(destination));
   }
-  return std::make_unique<KafkaSink>(std::move(context), std::get<KafkaSpec>(destination.transport), destination.tls);
+  return std::make_unique<KafkaSink>(std::move(context), destination, options);
 }
 
 // Every line names the destination; the sender thread and the pushing

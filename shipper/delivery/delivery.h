@@ -29,10 +29,14 @@ struct Message {
 // Monotonic totals. `sent`: messages whose delivery is confirmed (acknowledged
 // by the peer's TCP, handed to a UDP socket, reported by Kafka, written to
 // stdout), each counted once; `sent_bytes`: their bytes on the wire, framing
-// included. `retried`: messages put back in the queue because their
-// connection broke before the peer acknowledged them. `blocked_pushes`:
-// push() calls that had to wait for room (Block). `dropped_buffer_error`:
-// messages a disk buffer could not store (a full or failing disk).
+// included. `retried`: messages put back in the queue to be sent again: their
+// connection broke before the peer acknowledged them, or Kafka reported a
+// transient failure (a timeout while the brokers were away). `dropped_send`:
+// messages given up on: a UDP send or stdout write that failed, a Kafka
+// message refused for good (too large, or its topic missing or not authorized).
+// `blocked_pushes`: push() calls that had to wait for room (Block).
+// `dropped_buffer_error`: messages a disk buffer could not store (a full or
+// failing disk).
 struct DeliveryCounters {
   std::atomic<std::uint64_t> queued{0}, sent{0}, sent_bytes{0}, retried{0}, dropped_buffer_full{0}, dropped_send{0},
       connects{0}, connect_failures{0}, blocked_pushes{0}, dropped_buffer_error{0};
@@ -43,6 +47,9 @@ struct DeliveryOptions {
   bool to_stdout = false;           // write the wire bytes to stdout (UDP datagrams get an LF after each)
   int stdout_fd = 1;
   std::function<void(const std::string&)> log;  // connection errors, once per state change
+  // For tests only: replaces librdkafka's message.timeout.ms, which DKP fixes
+  // at 300000 (§3.5), so that a test sees messages time out within seconds.
+  std::optional<std::chrono::milliseconds> kafka_message_timeout;
 };
 
 class Delivery {

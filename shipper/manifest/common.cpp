@@ -160,6 +160,14 @@ LabelsRead read_extra_labels(const ObjectReader& spec) {
   const std::string base = spec.path_of("extraLabels");
   if (!map.IsDefined() || !spec.expect(map, base, YamlType::mapping)) return out;
   for (const auto& entry : map) {
+    // sigs.k8s.io/yaml turns scalar keys into JSON strings, but not a mapping, a list or null.
+    const YamlType key_type = yaml_type(entry.first);
+    if (key_type == YamlType::mapping || key_type == YamlType::sequence || key_type == YamlType::null) {
+      spec.doc().error(entry.first, base, "type",
+                       "a label key must be a string, not " + std::string(describe_type(key_type)) +
+                           "; kubectl cannot turn such a key into JSON and refuses the document");
+      continue;
+    }
     const std::string key = entry.first.Scalar();
     const std::string path = join_path(base, key);
     out.where[key] = location_of(entry.first);

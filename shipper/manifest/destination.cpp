@@ -4,9 +4,14 @@
 #include "formats/cef.h"
 #include "shipper/manifest/kinds.h"
 #include "shipper/manifest/rules.h"
+#include "simulator/openssl_ptr.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace kumasim::shipper::detail {
 namespace {
@@ -85,9 +90,21 @@ void read_encoding(const ObjectReader& transport, const std::vector<std::string_
   read_device_field(*cef, "deviceVersion", out.cef.version);
 }
 
-// One base64 field of §3.3; a value that does not decode becomes "", as in DKP.
-std::string decode_tls_field(const ObjectReader& object, std::string_view key, const std::string& text) {
-  if (auto decoded = formats::base64_decode(text)) return std::move(*decoded);
+// Where a TLS field is written, for findings about its decoded content.
+struct TlsField {
+  YAML::Node at;
+  std::string path;
+};
+
+// One base64 field of §3.3; a value that does not decode becomes "", as in
+// DKP. `decoded` is set (emplaced: assigning a yaml-cpp node writes through
+// it) only when the value decoded.
+std::string decode_tls_field(const ObjectReader& object, std::string_view key, const std::string& text,
+                             std::optional<TlsField>& decoded_field) {
+  if (auto decoded = formats::base64_decode(text)) {
+    decoded_field.emplace(TlsField{object.get(key), object.path_of(key)});
+    return std::move(*decoded);
+  }
   std::string message = "not valid standard base64; DKP silently uses an empty value instead";
   if (key == "caFile" || key == "crtFile") {
     message += ", yet TLS is still enabled because the manifest string is not empty";
@@ -96,60 +113,146 @@ std::string decode_tls_field(const ObjectReader& object, std::string_view key, c
   return {};
 }
 
-// What a tls object sets beyond the material that enables TLS.
-struct TlsExtras {
-  bool key = false;          // keyFile or keyPass given
+// A tls object as read: the material, and where each field is written for
+// the checks of its content that wait until the transport is known.
+struct TlsRead {
+  TlsMaterial material;
+  std::optional<TlsField> ca, crt, key, pass;  // each set when given and valid base64
+  bool key_given = false;     // keyFile or keyPass given
   bool verify_flags = false;  // Kafka's honoured verify flags given
 };
 
-TlsExtras read_client_crt(const ObjectReader& tls, TlsMaterial& out, std::string& crt_text) {
-  TlsExtras extras;
+void read_client_crt(const ObjectReader& tls, TlsRead& out, std::string& crt_text) {
   const auto crt = tls.object("clientCrt", kClientCrt);
-  if (!crt) return extras;
+  if (!crt) return;
   for (const std::string_view key : {"crtFile", "keyFile"}) {
     if (!crt->has(key)) crt->missing(key, "client-crt-incomplete", "clientCrt needs both crtFile and keyFile");
   }
   if (auto text = crt->string("crtFile")) {
     crt_text = *text;
-    out.crt_pem = decode_tls_field(*crt, "crtFile", *text);
+    out.material.crt_pem = decode_tls_field(*crt, "crtFile", *text, out.crt);
   }
   if (auto text = crt->string("keyFile")) {
-    out.key_pem = decode_tls_field(*crt, "keyFile", *text);
-    extras.key = true;
+    out.material.key_pem = decode_tls_field(*crt, "keyFile", *text, out.key);
+    out.key_given = true;
   }
   if (auto text = crt->string("keyPass")) {
-    out.key_pass = decode_tls_field(*crt, "keyPass", *text);
-    extras.key = true;
+    out.material.key_pass = decode_tls_field(*crt, "keyPass", *text, out.pass);
+    out.key_given = true;
   }
-  return extras;
 }
 
 // caFile and clientCrt (§3.3); Kafka also honours its verify flags (§3.5).
-TlsMaterial read_tls(const ObjectReader& tls, bool kafka) {
-  TlsMaterial out;
+TlsRead read_tls(const ObjectReader& tls, bool kafka) {
+  TlsRead out;
   std::string ca_text, crt_text;
   if (auto text = tls.string("caFile")) {
     ca_text = *text;
-    out.ca_pem = decode_tls_field(tls, "caFile", *text);
+    out.material.ca_pem = decode_tls_field(tls, "caFile", *text, out.ca);
   }
-  TlsExtras extras = read_client_crt(tls, out, crt_text);
+  read_client_crt(tls, out, crt_text);
   // §16.6: the rule tests the manifest strings, not the decoded PEM.
-  out.enabled = !ca_text.empty() || !crt_text.empty();
+  out.material.enabled = !ca_text.empty() || !crt_text.empty();
   if (kafka) {
     const auto hostname = tls.boolean("verifyHostname");
     const auto certificate = tls.boolean("verifyCertificate");
-    out.verify_hostname = hostname.value_or(true);
-    out.verify_certificate = certificate.value_or(true);
-    extras.verify_flags = hostname.has_value() || certificate.has_value();
-  } else if (auto ref = tls.object("secretRef", kSecretRef)) {
-    if (auto name = ref->string("name")) out.secret_ref = std::move(*name);
+    out.material.verify_hostname = hostname.value_or(true);
+    out.material.verify_certificate = certificate.value_or(true);
+    out.verify_flags = hostname.has_value() || certificate.has_value();
   }
-  if (!out.enabled && (extras.key || extras.verify_flags)) {
+  if (!out.material.enabled && (out.key_given || out.verify_flags)) {
     tls.doc().warn(tls.node(), tls.path(), "tls-not-enabled",
                    "TLS settings are given but neither caFile nor clientCrt.crtFile is set, so DKP does not enable "
                    "TLS and the connection is plain");
   }
   return out;
+}
+
+// This thread's OpenSSL error queue as one line of reasons, emptied.
+std::string openssl_reasons() {
+  std::string text;
+  while (const unsigned long error = ERR_get_error()) {
+    const char* reason = ERR_reason_error_string(error);
+    char buffer[256];
+    if (reason == nullptr) {
+      ERR_error_string_n(error, buffer, sizeof buffer);
+      reason = buffer;
+    }
+    if (text.find(reason) != std::string::npos) continue;
+    if (!text.empty()) text += "; ";
+    text += reason;
+  }
+  return text.empty() ? "no reason given" : text;
+}
+
+openssl::Bio memory_bio(const std::string& pem) {
+  return openssl::Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// keyPass as the runner passes it: an empty one is no password, so an
+// encrypted key fails instead of OpenSSL prompting on the terminal.
+int key_password(char* buffer, int size, int, void* user) {
+  const auto& password = *static_cast<const std::string*>(user);
+  if (password.empty() || password.size() > static_cast<std::size_t>(size)) {
+    ERR_raise(ERR_LIB_PEM, PEM_R_PROBLEMS_GETTING_PASSWORD);
+    return 0;
+  }
+  std::memcpy(buffer, password.data(), password.size());
+  return static_cast<int>(password.size());
+}
+
+void pem_error(Doc& doc, const TlsField& field, const std::string& what) {
+  doc.error(field.at, field.path, "tls-pem-invalid",
+            what + "; " + std::string(kAgentFails));
+}
+
+// The decoded PEM as Vector (OpenSSL) would load it once TLS is on: caFile a
+// bundle of one or more certificates, crtFile a certificate (intermediates
+// may follow), keyFile a private key, decrypted with keyPass when encrypted,
+// that belongs to the certificate. Fields that did not decode were warned
+// about already.
+void check_tls_pem(Doc& doc, const TlsRead& read) {
+  const TlsMaterial& tls = read.material;
+  ERR_clear_error();
+  if (read.ca && !tls.ca_pem.empty()) {
+    auto bio = memory_bio(tls.ca_pem);
+    int count = 0;
+    while (openssl::Cert cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) ++count;
+    const std::string reasons = openssl_reasons();  // the read past the last certificate fails by design
+    if (count == 0) pem_error(doc, *read.ca, "the decoded caFile holds no PEM certificate (OpenSSL: " + reasons + ")");
+  }
+  openssl::Cert leaf;
+  if (read.crt && !tls.crt_pem.empty()) {
+    auto bio = memory_bio(tls.crt_pem);
+    leaf.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!leaf) {
+      pem_error(doc, *read.crt, "the decoded crtFile holds no PEM certificate (OpenSSL: " + openssl_reasons() + ")");
+    }
+  }
+  openssl::Key key;
+  if (read.key && !tls.key_pem.empty()) {
+    auto bio = memory_bio(tls.key_pem);
+    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, key_password, const_cast<std::string*>(&tls.key_pass)));
+    if (!key) {
+      const std::string reasons = openssl_reasons();
+      if (tls.key_pem.find("ENCRYPTED") == std::string::npos) {
+        pem_error(doc, *read.key, "the decoded keyFile holds no PEM private key (OpenSSL: " + reasons + ")");
+      } else if (tls.key_pass.empty()) {
+        pem_error(doc, *read.key,
+                  "keyFile is an encrypted private key, but keyPass is missing, empty or not valid base64, so "
+                  "there is no password to decrypt it (OpenSSL: " + reasons + ")");
+      } else {
+        pem_error(doc, read.pass ? *read.pass : *read.key,
+                  "keyPass does not decrypt the keyFile private key (OpenSSL: " + reasons + ")");
+      }
+    }
+  }
+  if (leaf && key && X509_check_private_key(leaf.get(), key.get()) != 1) {
+    doc.error(read.key->at, read.key->path, "tls-key-mismatch",
+              "keyFile is not the private key of the crtFile certificate (OpenSSL: " + openssl_reasons() +
+                  "); " + std::string(kAgentFails));
+  }
+  ERR_clear_error();
 }
 
 void warn_verify_ignored(const ObjectReader& object, std::string_view key, bool pruned, const TlsMaterial& tls) {
@@ -161,12 +264,34 @@ void warn_verify_ignored(const ObjectReader& object, std::string_view key, bool 
   object.doc().warn(object.get(key), object.path_of(key), "tcp-verify-ignored", message);
 }
 
-// §3.4: both placements of the verify flags are ignored; verification stays on.
-void read_tcp(const ObjectReader& socket, Destination& out) {
+// §3.2: newer DKP builds take the TLS material from a Secret instead of the
+// inline values; kumasim-shipper reads no Secrets. Returns whether one is named.
+bool read_secret_ref(const ObjectReader& tls, bool udp) {
+  const auto ref = tls.object("secretRef", kSecretRef);
+  if (!ref) return false;
+  const auto name = ref->string("name");
+  if (!name || name->empty()) return false;
+  if (!udp) {  // UDP never uses TLS: read_socket warns instead
+    ref->doc().error(ref->get("name"), ref->path_of("name"), "unsupported",
+                     "DKP would take the TLS material from the Secret `d8-log-shipper/" + *name +
+                         "` (ca.pem, crt.pem, key.pem, keyPass) instead of the inline values, but kumasim-shipper "
+                         "cannot read Kubernetes Secrets; put the same material, base64-encoded, into caFile and "
+                         "clientCrt instead");
+  }
+  return true;
+}
+
+// §3.4: both placements of the verify flags are ignored; verification stays
+// on. Returns whether tcp.tls names a Secret.
+bool read_tcp(const ObjectReader& socket, bool udp, Destination& out) {
   const auto tcp = socket.object("tcp", kTcp);
-  if (!tcp) return;
+  if (!tcp) return false;
+  bool secret = false;
   if (const auto tls = tcp->object("tls", kSocketTls)) {
-    out.tls = read_tls(*tls, false);
+    const TlsRead read = read_tls(*tls, false);
+    out.tls = read.material;
+    if (out.tls.enabled && !udp) check_tls_pem(tls->doc(), read);
+    secret = read_secret_ref(*tls, udp);
     for (const auto key : kVerifyFlags) {
       if (tls->has(key)) warn_verify_ignored(*tls, key, true, out.tls);
     }
@@ -174,6 +299,7 @@ void read_tcp(const ObjectReader& socket, Destination& out) {
   for (const auto key : kVerifyFlags) {
     if (tcp->boolean(key).has_value()) warn_verify_ignored(*tcp, key, false, out.tls);
   }
+  return secret;
 }
 
 void read_address(const ObjectReader& socket, SocketSpec& out) {
@@ -211,8 +337,9 @@ void read_socket(const ObjectReader& spec, Destination& out) {
                        "buffer is 16 KB, so large audit events may be dropped without notice");
   }
   read_encoding(*socket, {"Text", "JSON", "Syslog", "CEF", "GELF"}, out);
-  read_tcp(*socket, out);
-  if (transport.mode == SocketSpec::Mode::udp && (out.tls.enabled || !out.tls.secret_ref.empty())) {
+  const bool udp = transport.mode == SocketSpec::Mode::udp;
+  const bool secret = read_tcp(*socket, udp, out);
+  if (udp && (out.tls.enabled || secret)) {
     socket->doc().warn(socket->get("tcp"), socket->path_of("tcp"), "tls-not-enabled",
                        "UDP never uses TLS; the datagrams go out plain");
     out.tls.enabled = false;
@@ -257,7 +384,11 @@ void read_kafka(const ObjectReader& spec, Destination& out) {
   transport.key_field = kafka->string("keyField");
   transport.sasl = read_sasl(*kafka);
   read_encoding(*kafka, {"JSON", "CEF"}, out);
-  if (const auto tls = kafka->object("tls", kKafkaTls)) out.tls = read_tls(*tls, true);
+  if (const auto tls = kafka->object("tls", kKafkaTls)) {
+    const TlsRead read = read_tls(*tls, true);
+    out.tls = read.material;
+    if (out.tls.enabled) check_tls_pem(tls->doc(), read);
+  }
   out.transport = std::move(transport);
 }
 

@@ -99,15 +99,12 @@ void check_regex_value(const ObjectReader& entry, FilterOperator op, const Index
   }
 }
 
-// Whether DKP's generated VRL would compile: the field path, then each regex.
-void check_compiles(const ObjectReader& entry, const FilterSpec& spec, FilterList list,
-                    const std::vector<IndexedValue>& values) {
-  const auto compiled = Condition::compile(FilterSpec{spec.field, FilterOperator::exists, {}}, base_of(list));
+// Whether DKP's generated VRL would compile the field path.
+void check_field_path(const ObjectReader& entry, const std::string& field, FilterList list) {
+  const auto compiled = Condition::compile(FilterSpec{field, FilterOperator::exists, {}}, base_of(list));
   if (const auto* error = std::get_if<FilterError>(&compiled)) {
     report(entry, entry.path_of("field"), entry.get("field"), *error);
   }
-  if (!is_regex(spec.op)) return;
-  for (const IndexedValue& item : values) check_regex_value(entry, spec.op, item);
 }
 
 // §15.3-§15.4: the CRD's description of these operators is wrong; say what the code does.
@@ -138,20 +135,29 @@ void warn_semantics(const ObjectReader& entry, FilterOperator op) {
   }
 }
 
+// Each check runs on what it needs, so one mistyped field hides no other finding.
 std::optional<FilterSpec> read_filter(const ObjectReader& entry, FilterList list) {
   const auto field = entry.string("field", Need::required);
-  const auto op = entry.enumeration("operator", kOperators, Need::required);
+  const auto name = entry.enumeration("operator", kOperators, Need::required);
   const std::vector<IndexedValue> values = read_values(entry);
-  if (!field || !op) return std::nullopt;
-  FilterSpec spec{*field, operator_from(*op), {}};
-  for (const IndexedValue& item : values) spec.values.push_back(item.value);
-  if (list == FilterList::label_filter && field->empty()) {
-    entry.doc().error(entry.get("field"), entry.path_of("field"), "label-filter-field-empty",
-                      "a labelFilter field must not be empty (the CRD's pattern `.+`); " + std::string(kRejected));
+  const std::optional<FilterOperator> op = name ? std::optional(operator_from(*name)) : std::nullopt;
+  if (field) {
+    if (list == FilterList::label_filter && field->empty()) {
+      entry.doc().error(entry.get("field"), entry.path_of("field"), "label-filter-field-empty",
+                        "a labelFilter field must not be empty (the CRD's pattern `.+`); " + std::string(kRejected));
+    }
+    check_field_path(entry, *field, list);
   }
-  check_cardinality(entry, spec.op, *op);
-  check_compiles(entry, spec, list, values);
-  warn_semantics(entry, spec.op);
+  if (op) {
+    check_cardinality(entry, *op, *name);
+    if (is_regex(*op)) {
+      for (const IndexedValue& item : values) check_regex_value(entry, *op, item);
+    }
+    warn_semantics(entry, *op);
+  }
+  if (!field || !op) return std::nullopt;
+  FilterSpec spec{*field, *op, {}};
+  for (const IndexedValue& item : values) spec.values.push_back(item.value);
   return spec;
 }
 

@@ -32,9 +32,13 @@ void check_cef_extension_keys(const ObjectReader& spec, const LabelsRead& labels
 
 // ClusterLoggingConfig `spec` (§4), with where each destinationRefs entry is
 // written, for the dangling-ref warnings decided once every file is read.
+struct RefSite {
+  std::size_t index = 0;  // in the list as written, which keeps repeats that destination_refs drops
+  Location at;
+};
 struct SourceRead {
   Source source;
-  std::vector<Location> ref_locations;  // parallel to source.destination_refs
+  std::vector<RefSite> ref_sites;  // parallel to source.destination_refs
 };
 SourceRead read_source(Doc& doc, const YAML::Node& spec);
 

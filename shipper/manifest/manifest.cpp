@@ -138,7 +138,7 @@ class Loader {
   // Parallel to result_.sources: where each was defined and where its refs are written.
   struct SourceBook {
     Origin origin;
-    std::vector<Location> refs;
+    std::vector<RefSite> refs;
   };
   std::vector<SourceBook> books_;
 };
@@ -183,6 +183,7 @@ void Loader::load_file(const std::string& path) {
 }
 
 void Loader::load_document(Doc& doc, const YAML::Node& root) {
+  if (!resolve_merge_keys(doc, root)) return;  // kubectl refuses the document: nothing else to say about it
   const auto envelope = read_envelope(doc, root);
   if (!envelope || !envelope->spec) return;
   if (envelope->kind == kDestinationKind) {
@@ -200,7 +201,7 @@ void Loader::load_document(Doc& doc, const YAML::Node& root) {
   if (doc.has_errors()) return;
   const std::size_t index = keep(result_.sources, std::move(read.source));
   if (index == books_.size()) books_.emplace_back();
-  books_[index] = SourceBook{Origin{doc.file(), doc.document()}, std::move(read.ref_locations)};
+  books_[index] = SourceBook{Origin{doc.file(), doc.document()}, std::move(read.ref_sites)};
 }
 
 void Loader::note_name(Doc& doc, const Envelope& envelope) {
@@ -231,7 +232,8 @@ void Loader::settle_refs() {
         continue;
       }
       const bool rejected = seen_.count({kDestinationKind, ref}) > 0;
-      doc.warn(books_[i].refs[j], index_path("spec.destinationRefs", j), "dangling-destination-ref",
+      const RefSite& site = books_[i].refs[j];
+      doc.warn(site.at, index_path("spec.destinationRefs", site.index), "dangling-destination-ref",
                "no " + std::string(rejected ? "valid " : "") + "ClusterLogDestination named `" + ref +
                    "` in the input" + (rejected ? " (the one given has errors)" : "") +
                    "; DKP skips this destination");

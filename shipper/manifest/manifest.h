@@ -50,7 +50,6 @@ struct TlsMaterial {
   // gen-b/gen-c rule, tested on the manifest strings (§16.6); never for UDP.
   bool enabled = false;
   bool verify_hostname = true, verify_certificate = true;  // Kafka honours them; Socket always true (§3.4)
-  std::string secret_ref;  // Socket tcp.tls.secretRef.name (§3.2), "" when unset; its use is the runner's
 };
 
 struct CefDevice {
@@ -106,7 +105,7 @@ struct Source {
   std::vector<std::string> include, exclude;  // globs as the node sees them
   std::string line_delimiter = "\n";
   std::vector<FilterSpec> label_filter, log_filter;
-  std::vector<std::string> destination_refs;  // dangling refs removed (warned)
+  std::vector<std::string> destination_refs;  // repeated and dangling refs removed (warned)
 };
 
 struct Manifests {

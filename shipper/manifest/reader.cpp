@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -93,7 +94,198 @@ class DocumentStarts : public YAML::EventHandler {
   YAML::Mark mark_;
 };
 
+// go-yaml v2's isMerge: a plain `<<`, or one tagged !!merge.
+bool is_merge_key(const YAML::Node& key) {
+  return key.IsScalar() && key.Scalar() == "<<" && (key.Tag() == "?" || key.Tag() == "tag:yaml.org,2002:merge");
+}
+
+// A set of nodes by identity. yaml-cpp shares an aliased node between its
+// uses, and Node::is() is the only identity it offers, so the nodes are
+// bucketed by where they start and their type, and compared within a bucket.
+// Nothing here assigns a YAML::Node (or erases from a vector of them): a
+// Node's assignment writes through to the node it refers to.
+class NodeSet {
+ public:
+  bool contains(const YAML::Node& node) const {
+    const auto bucket = buckets_.find(key_of(node));
+    return bucket != buckets_.end() &&
+           std::any_of(bucket->second.begin(), bucket->second.end(), [&](const YAML::Node& n) { return n.is(node); });
+  }
+  void insert(const YAML::Node& node) { buckets_[key_of(node)].push_back(node); }
+
+ private:
+  static std::pair<int, int> key_of(const YAML::Node& node) {
+    return {node.Mark().pos, static_cast<int>(node.Type())};
+  }
+  std::map<std::pair<int, int>, std::vector<YAML::Node>> buckets_;
+};
+
+using Pairs = std::vector<std::pair<YAML::Node, YAML::Node>>;
+
+// The entries of a mapping as a reader sees them: the last of a repeated key.
+Pairs effective_pairs(const YAML::Node& map) {
+  Pairs all, out;
+  std::map<std::string, std::size_t> last;  // key -> index of its last entry
+  for (const auto& entry : map) {
+    last[entry.first.Scalar()] = all.size();
+    all.emplace_back(entry.first, entry.second);
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (last[all[i].first.Scalar()] == i) out.push_back(all[i]);
+  }
+  return out;
+}
+
+// Walks a document once per node (aliases share nodes), resolving the merge
+// keys of each mapping after those of the mappings it merges.
+class MergeResolver {
+ public:
+  explicit MergeResolver(Doc& doc) : doc_(&doc) {}
+  bool ok() const { return ok_; }
+
+  // Stops at the first error: kubectl reports one and refuses the document.
+  void visit(const YAML::Node& node, const std::string& path) {
+    if (!ok_ || (!node.IsMap() && !node.IsSequence())) return;
+    if (is_open(node)) {
+      fail_cycle(node, path);
+      return;
+    }
+    if (done_.contains(node)) return;
+    open_.push_back(node);
+    if (node.IsMap()) {
+      resolve(node, path);
+      for (const auto& entry : node) visit(entry.second, join_path(path, entry.first.Scalar()));
+    } else {
+      for (std::size_t i = 0; i < node.size(); ++i) visit(node[i], index_path(path, i));
+    }
+    open_.pop_back();
+    done_.insert(node);
+  }
+
+ private:
+  // Whether `node` is being resolved: an ancestor in the walk, or a mapping that merges it.
+  bool is_open(const YAML::Node& node) const {
+    return std::any_of(open_.begin(), open_.end(), [&](const YAML::Node& n) { return n.is(node); });
+  }
+
+  void fail(const YAML::Node& at, const std::string& path, std::string code, std::string message) {
+    ok_ = false;
+    doc_->error(at, path, std::move(code), std::move(message));
+  }
+
+  void fail_cycle(const YAML::Node& at, const std::string& path) {
+    fail(at, path, "yaml-alias-cycle",
+         "this alias refers to a node that contains it; kubectl refuses the document (\"anchor value contains "
+         "itself\")");
+  }
+
+  void fail_merge(const YAML::Node& at, const std::string& path, const std::string& how) {
+    fail(at, path, "yaml-merge-invalid",
+         "a merge key (`<<`) takes a mapping or a list of mappings, not " +
+             std::string(describe_type(yaml_type(at))) + how +
+             "; kubectl refuses the document (\"map merge requires map or sequence of maps as the value\")");
+  }
+
+  // A merge source, resolved first; false (reported) when it contains the mapping being merged into.
+  bool enter(const YAML::Node& source, const std::string& path) {
+    if (is_open(source)) {
+      fail_cycle(source, path);
+      return false;
+    }
+    visit(source, path);
+    return ok_;
+  }
+
+  // What one `<<` entry sets, each key once: in a list the earlier mappings
+  // win. go-yaml v2 takes a list only as written there, not through an alias:
+  // an aliased node started before the `<<` key, as anchors precede aliases.
+  bool merged_pairs(const YAML::Node& key, const YAML::Node& value, const std::string& path, Pairs& out) {
+    if (value.IsMap()) {
+      if (!enter(value, path)) return false;
+      for (const auto& pair : effective_pairs(value)) out.push_back(pair);
+      return true;
+    }
+    if (!value.IsSequence() || value.Mark().pos < key.Mark().pos) {
+      fail_merge(value, path, value.IsSequence() ? " through an alias" : "");
+      return false;
+    }
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const YAML::Node item = value[i];
+      if (!item.IsMap()) {
+        fail_merge(item, index_path(path, i), "");
+        return false;
+      }
+      if (!enter(item, index_path(path, i))) return false;
+      for (const auto& pair : effective_pairs(item)) {
+        if (seen.insert(pair.first.Scalar()).second) out.push_back(pair);
+      }
+    }
+    return true;
+  }
+
+  // The mapping's entries in document order, each setting its key as go-yaml
+  // v2 does; the mapping is then rewritten to hold what was set last.
+  void resolve(YAML::Node map, const std::string& path) {
+    Pairs entries;
+    for (const auto& entry : map) entries.emplace_back(entry.first, entry.second);
+    if (std::none_of(entries.begin(), entries.end(), [](const auto& e) { return is_merge_key(e.first); })) return;
+    struct Winner {
+      bool merged = false;
+      YAML::Node key, value;
+    };
+    std::map<std::string, Winner> last;  // replaced by erase and emplace, never assigned
+    std::vector<std::string> merged_order;                       // merged keys, first set first
+    std::map<std::string, std::vector<YAML::Node>> written_keys;  // the keys written in this mapping
+    const auto set = [&](const YAML::Node& key, const YAML::Node& value, bool merged) {
+      last.erase(key.Scalar());
+      last.emplace(key.Scalar(), Winner{merged, key, value});
+    };
+    for (const auto& [key, value] : entries) {
+      if (!is_merge_key(key)) {
+        set(key, value, false);
+        written_keys[key.Scalar()].push_back(key);
+        continue;
+      }
+      Pairs pairs;
+      if (!merged_pairs(key, value, join_path(path, "<<"), pairs)) return;  // the document is refused anyway
+      for (const auto& [merged_key, merged_value] : pairs) {
+        const std::string text = merged_key.Scalar();
+        if (std::find(merged_order.begin(), merged_order.end(), text) == merged_order.end()) {
+          merged_order.push_back(text);
+        }
+        set(merged_key, merged_value, true);
+      }
+    }
+    for (const auto& [key, value] : entries) {
+      if (is_merge_key(key)) map.remove(key);
+    }
+    for (const std::string& text : merged_order) {
+      const Winner& winner = last.at(text);
+      if (!winner.merged) continue;  // written after the `<<` that also sets it
+      if (const auto written = written_keys.find(text); written != written_keys.end()) {
+        doc_->warn(written->second.back(), join_path(path, text), "merge-key-override",
+                   "a merge key (`<<`) written after this field sets it too; kubectl reads merges in document "
+                   "order (go-yaml v2), so the merged value replaces this one; write `<<` first to keep it");
+        for (const YAML::Node& key : written->second) map.remove(key);
+      }
+      map.force_insert(winner.key, winner.value);
+    }
+  }
+
+  Doc* doc_;
+  std::vector<YAML::Node> open_;  // a stack: only push_back and pop_back
+  NodeSet done_;
+  bool ok_ = true;
+};
+
 }  // namespace
+
+bool resolve_merge_keys(Doc& doc, const YAML::Node& root) {
+  MergeResolver resolver(doc);
+  resolver.visit(root, "");
+  return resolver.ok();
+}
 
 std::string_view describe_type(YamlType type) {
   switch (type) {

@@ -69,6 +69,20 @@ std::optional<std::int64_t> yaml_integer(const YAML::Node& node);
 std::string join_path(std::string_view path, std::string_view key);
 std::string index_path(std::string_view path, std::size_t index);
 
+// Applies the YAML 1.1 merge keys of a document in place (`<<: *base`,
+// `<<: [*a, *b]`, `<<: {inline: map}`), as kubectl's reader (go-yaml v2)
+// does before anything else sees the object: the `<<` entries go, and the
+// merged keys join the mapping with their own nodes, so findings about them
+// point where they are written. go-yaml v2 applies the entries in document
+// order, so a key written after `<<` wins over the merged one, and a `<<`
+// written after a key replaces it (warning merge-key-override); within a list
+// the earlier mappings win. Returns false, after an error, when kubectl would
+// refuse the document: a merge value that is not a mapping or a list of
+// mappings written in place, not through an alias (yaml-merge-invalid), or an
+// alias inside its own anchor (yaml-alias-cycle). Only a plain `<<` (or
+// `!!merge <<`) merges; a quoted one is an ordinary key.
+bool resolve_merge_keys(Doc& doc, const YAML::Node& root);
+
 // The value of `key` in a mapping (the last one when the key repeats), or an
 // undefined node when absent or null: the API server drops nulls of
 // non-nullable fields.

@@ -1,6 +1,8 @@
 // ClusterLoggingConfig of type File (dkp-log-shipper.md §4).
 #include "shipper/manifest/kinds.h"
 
+#include <map>
+
 namespace kumasim::shipper::detail {
 namespace {
 
@@ -30,7 +32,15 @@ void read_file(const ObjectReader& spec, Source& out) {
   }
   out.include = values_of(file->strings("include"));
   out.exclude = values_of(file->strings("exclude"));
-  if (auto delimiter = file->string("lineDelimiter")) out.line_delimiter = std::move(*delimiter);
+  auto delimiter = file->string("lineDelimiter");
+  if (!delimiter) return;
+  if (delimiter->empty()) {
+    file->doc().error(file->get("lineDelimiter"), file->path_of("lineDelimiter"), "min-length",
+                      "lineDelimiter must not be empty: Vector's file source cannot cut lines at an empty "
+                      "delimiter and refuses it; " + std::string(kAgentFails));
+    return;
+  }
+  out.line_delimiter = std::move(*delimiter);
 }
 
 void read_multiline(const ObjectReader& spec) {
@@ -44,19 +54,31 @@ void read_multiline(const ObjectReader& spec) {
                    "and implements only None");
 }
 
-std::vector<Location> read_refs(const ObjectReader& spec, Source& out) {
-  std::vector<Location> where;
+// §4: every ref in order; a repeat is warned about and dropped, as DKP
+// builds one Vector sink per destination name and feeds it each event once.
+std::vector<RefSite> read_refs(const ObjectReader& spec, Source& out) {
+  std::vector<RefSite> sites;
   const YAML::Node list = spec.get("destinationRefs");
   const auto refs = spec.strings("destinationRefs", Need::required);
   if (list.IsDefined() && list.IsSequence() && list.size() == 0) {
     spec.doc().error(list, spec.path_of("destinationRefs"), "min-items",
                      "destinationRefs needs at least one ClusterLogDestination name; " + std::string(kRejected));
   }
+  std::map<std::string, std::size_t> first;  // name -> index of its first entry
   for (const auto& [index, name] : refs) {
+    const auto [earlier, fresh] = first.emplace(name, index);
+    if (!fresh) {
+      spec.doc().warn(list[index], index_path(spec.path_of("destinationRefs"), index), "duplicate-destination-ref",
+                      "`" + name + "` is already listed at " +
+                          index_path(spec.path_of("destinationRefs"), earlier->second) +
+                          "; DKP builds one Vector sink per destination and sends it each event once, so this "
+                          "entry is ignored");
+      continue;
+    }
     out.destination_refs.push_back(name);
-    where.push_back(location_of(list[index]));
+    sites.push_back(RefSite{index, location_of(list[index])});
   }
-  return where;
+  return sites;
 }
 
 }  // namespace
@@ -75,7 +97,7 @@ SourceRead read_source(Doc& doc, const YAML::Node& node) {
               "transformations change the event in ways kumasim-shipper does not reproduce");
   }
   if (type) read_file(spec, out.source);
-  out.ref_locations = read_refs(spec, out.source);
+  out.ref_sites = read_refs(spec, out.source);
   out.source.label_filter = read_filters(spec, "labelFilter", FilterList::label_filter);
   out.source.log_filter = read_filters(spec, "logFilter", FilterList::log_filter);
   read_multiline(spec);

@@ -1,5 +1,7 @@
 #include "shipper/source/checkpoints.h"
 
+#include "formats/base64.h"
+#include "formats/utf8.h"
 #include "shipper/fd.h"
 
 #include <nlohmann/json.hpp>
@@ -38,10 +40,17 @@ std::uint64_t unsigned_field(const nlohmann::json& entry, const char* key) {
   return value.get<std::uint64_t>();
 }
 
+std::string path_from_json(const nlohmann::json& entry) {
+  if (!entry.contains("path_base64")) return entry.at("path").get<std::string>();
+  auto bytes = formats::base64_decode(entry.at("path_base64").get<std::string>());
+  if (!bytes) throw std::invalid_argument("path_base64 is not base64");
+  return std::move(*bytes);
+}
+
 Checkpoint checkpoint_from_json(const nlohmann::json& entry) {
   Checkpoint checkpoint;
   checkpoint.identity = {unsigned_field(entry, "device"), unsigned_field(entry, "inode")};
-  checkpoint.path = entry.at("path").get<std::string>();
+  checkpoint.path = path_from_json(entry);
   checkpoint.fingerprint_bytes = unsigned_field(entry, "fingerprint_bytes");
   checkpoint.offset = unsigned_field(entry, "offset");
   const auto hex = entry.at("fingerprint").get<std::string>();
@@ -55,13 +64,26 @@ Checkpoint checkpoint_from_json(const nlohmann::json& entry) {
   return checkpoint;
 }
 
+// File names are bytes, JSON strings Unicode: dumping a name that is not
+// UTF-8 as it is would throw (nlohmann type_error 316).
 nlohmann::json checkpoint_to_json(const Checkpoint& checkpoint) {
-  return {{"path", checkpoint.path},
-          {"device", checkpoint.identity.device},
-          {"inode", checkpoint.identity.inode},
-          {"fingerprint_bytes", checkpoint.fingerprint_bytes},
-          {"fingerprint", to_hex(checkpoint.fingerprint)},
-          {"offset", checkpoint.offset}};
+  std::string readable;
+  formats::utf8::append_lossy(checkpoint.path, readable);
+  nlohmann::json entry{{"path", std::move(readable)},
+                       {"device", checkpoint.identity.device},
+                       {"inode", checkpoint.identity.inode},
+                       {"fingerprint_bytes", checkpoint.fingerprint_bytes},
+                       {"fingerprint", to_hex(checkpoint.fingerprint)},
+                       {"offset", checkpoint.offset}};
+  if (!formats::utf8::is_valid(checkpoint.path)) entry["path_base64"] = formats::base64_encode(checkpoint.path);
+  return entry;
+}
+
+std::string render(const std::vector<Checkpoint>& checkpoints) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& checkpoint : checkpoints) list.push_back(checkpoint_to_json(checkpoint));
+  const nlohmann::json document{{"version", kFormatVersion}, {"checkpoints", std::move(list)}};
+  return document.dump(2) + "\n";
 }
 
 // The file's text, or nullopt when it does not exist (the first start).
@@ -152,9 +174,12 @@ std::optional<Checkpoint> CheckpointTable::claim(const FileIdentity& identity) {
   return checkpoint;
 }
 
-void CheckpointTable::discovery_done() {
+void CheckpointTable::discovery_done(const Unopened& unopened) {
   std::lock_guard lock(mutex_);
-  saved_.clear();
+  std::erase_if(saved_, [&](const auto& entry) {
+    const Checkpoint& checkpoint = entry.second;
+    return !unopened.identities.contains(checkpoint.identity) && !unopened.paths.contains(checkpoint.path);
+  });
 }
 
 void CheckpointTable::track(std::uint64_t file_id, const FileIdentity& identity, const std::string& path,
@@ -247,16 +272,18 @@ std::vector<Checkpoint> CheckpointTable::snapshot() const {
   return checkpoints;
 }
 
-void CheckpointTable::save() const {
-  if (data_dir_.empty()) return;
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& checkpoint : snapshot()) list.push_back(checkpoint_to_json(checkpoint));
-  const nlohmann::json document{{"version", kFormatVersion}, {"checkpoints", std::move(list)}};
-  std::string text = document.dump(2) + "\n";
-  std::lock_guard lock(save_mutex_);
-  if (text == last_saved_) return;  // the caller saves periodically: no fsync when nothing moved
-  replace_atomically(data_dir_, checkpoint_file(data_dir_), text);
-  last_saved_ = std::move(text);
+std::optional<std::string> CheckpointTable::save() const {
+  if (data_dir_.empty()) return std::nullopt;
+  try {
+    std::string text = render(snapshot());
+    std::lock_guard lock(save_mutex_);
+    if (text == last_saved_) return std::nullopt;  // the caller saves periodically: no fsync when nothing moved
+    replace_atomically(data_dir_, checkpoint_file(data_dir_), text);
+    last_saved_ = std::move(text);
+  } catch (const std::exception& e) {  // std::system_error from the file system (ENOSPC, EMFILE...), std::bad_alloc
+    return e.what();
+  }
+  return std::nullopt;
 }
 
 }  // namespace kumasim::shipper

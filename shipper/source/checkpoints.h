@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,11 +32,21 @@ inline constexpr std::size_t kFingerprintBytes = 256;
 
 std::uint64_t fingerprint(std::string_view first_bytes);
 
+// In the file, `path` is shown with U+FFFD for bytes that are not UTF-8 (JSON
+// strings are Unicode), and such a path is also kept exactly in `path_base64`.
 struct Checkpoint {
   FileIdentity identity;
-  std::string path;  // node path when saved; for people reading the file
+  std::string path;  // node path when saved: for people reading the file, and Unopened::paths
   std::uint64_t fingerprint_bytes = 0, fingerprint = 0;
   std::uint64_t offset = 0;  // every line before it is delivered
+};
+
+// Files a discovery matched but could not open, for a reason that may pass
+// (EACCES until the mode is fixed, EMFILE): their saved checkpoints must wait
+// rather than be dropped, or the file would be read again from the start.
+struct Unopened {
+  std::set<FileIdentity> identities;  // stat() worked, open() did not
+  std::set<std::string> paths;        // not even stat() worked: only the node path is known
 };
 
 // Thread-safe: the reader registers files while another thread may commit
@@ -50,9 +61,10 @@ class CheckpointTable {
 
   // The saved checkpoint of `identity`, handed out once; the caller checks the fingerprint.
   std::optional<Checkpoint> claim(const FileIdentity& identity);
-  // The first discovery is over: the saved checkpoints no file claimed are
-  // dropped (their files are gone, or no longer matched).
-  void discovery_done();
+  // A discovery is over: the saved checkpoints no file claimed are dropped
+  // (their files are gone, or no longer matched), except those of `unopened`
+  // files, kept until a discovery opens them or no longer matches them.
+  void discovery_done(const Unopened& unopened);
 
   // A file is read from `offset`; `prefix` holds its first min(offset, 256) bytes.
   void track(std::uint64_t file_id, const FileIdentity& identity, const std::string& path, std::string prefix,
@@ -69,8 +81,10 @@ class CheckpointTable {
 
   // Writes every committed position atomically (temporary file, fsync,
   // rename, fsync of the directory), unless nothing changed since the last
-  // save. Throws std::system_error naming the file.
-  void save() const;
+  // save. Returns the error, naming the file, rather than throwing: the
+  // caller saves periodically and goes on, and since nothing is forgotten the
+  // next save writes it all again.
+  std::optional<std::string> save() const;
 
   static constexpr std::size_t kMaxRetired = 1024;
 

@@ -73,10 +73,11 @@ struct FileSource::Impl {
     FileIdentity identity;
   };
   void discover(const ErrorSink& on_error);
-  std::vector<Found> regular_files(const std::vector<std::string>& paths, const ErrorSink& on_error);
+  std::vector<Found> regular_files(const std::vector<std::string>& paths, Unopened& unopened,
+                                   const ErrorSink& on_error);
   std::map<std::string, TrackedFile*> relocate(const std::vector<Found>& found);
   void let_go_of_unfound(const std::vector<Found>& found, const ErrorSink& on_error);
-  void open_file(const std::string& path, TrackedFile* predecessor, const ErrorSink& on_error);
+  bool open_file(const std::string& path, TrackedFile* predecessor, const ErrorSink& on_error);
   std::uint64_t resume_offset(int fd, const FileIdentity& identity, std::uint64_t size, std::string& prefix);
   bool tracked(const FileIdentity& identity) const;
   void report(std::string& last, const std::string& message, const ErrorSink& on_error);
@@ -111,8 +112,8 @@ struct FileSource::Impl {
 };
 
 FileSource::Impl::Impl(const Source& source, FileSourceOptions file_options)
-    : spec(source), options(std::move(file_options)), tree(options.root), checkpoints(options.data_dir),
-      buffer(kReadBufferBytes) {
+    : spec(source), options(std::move(file_options)), tree(options.root, spec.include, spec.exclude),
+      checkpoints(options.data_dir), buffer(kReadBufferBytes) {
   if (spec.line_delimiter.empty()) throw std::invalid_argument("source " + spec.name + ": lineDelimiter is empty");
 }
 
@@ -150,31 +151,36 @@ bool FileSource::Impl::at_end() const {
 // its end and closed; a new identity at a tracked file's path is a rotation.
 void FileSource::Impl::discover(const ErrorSink& on_error) {
   last_discovery = std::chrono::steady_clock::now();
-  const std::vector<std::string> paths = tree.match(spec.include, spec.exclude);
-  const std::vector<Found> found = regular_files(paths, on_error);
+  const std::vector<std::string> paths = tree.match();
+  Unopened unopened;
+  const std::vector<Found> found = regular_files(paths, unopened, on_error);
   const auto previous_owner = relocate(found);
   for (const auto& [path, identity] : found) {
     if (tracked(identity)) continue;
     const auto owner = previous_owner.find(path);
-    open_file(path, owner == previous_owner.end() ? nullptr : owner->second, on_error);
+    if (!open_file(path, owner == previous_owner.end() ? nullptr : owner->second, on_error)) {
+      unopened.identities.insert(identity);
+    }
   }
   let_go_of_unfound(found, on_error);
   // A path no longer matched leaves its error state: if it comes back broken, that is reported again.
   std::erase_if(path_errors,
                 [&](const auto& entry) { return !std::binary_search(paths.begin(), paths.end(), entry.first); });
-  checkpoints.discovery_done();
+  checkpoints.discovery_done(unopened);
 }
 
 // The matched paths that are regular files, with their identities; the
-// others are reported.
+// others are reported, and those that could not be examined are `unopened`.
 std::vector<FileSource::Impl::Found> FileSource::Impl::regular_files(const std::vector<std::string>& paths,
-                                                                     const ErrorSink& on_error) {
+                                                                     Unopened& unopened, const ErrorSink& on_error) {
   std::vector<Found> found;
   for (const auto& path : paths) {
     struct stat status {};
     if (::stat(tree.on_disk(path).c_str(), &status) != 0) {
       // ENOENT: deleted since the glob, or a dangling symlink; nothing to read.
-      if (errno != ENOENT) report(path_errors[path], failure(path, "cannot stat", errno), on_error);
+      if (errno == ENOENT) continue;
+      report(path_errors[path], failure(path, "cannot stat", errno), on_error);
+      unopened.paths.insert(path);
     } else if (S_ISDIR(status.st_mode)) {
       report(path_errors[path], failure(path, "cannot read", EISDIR), on_error);
     } else if (!S_ISREG(status.st_mode)) {
@@ -219,20 +225,24 @@ void FileSource::Impl::let_go_of_unfound(const std::vector<Found>& found, const 
   }
 }
 
-void FileSource::Impl::open_file(const std::string& path, TrackedFile* predecessor, const ErrorSink& on_error) {
+// False when the file is there but could not be opened (reported); true when
+// it is open now, or gone or replaced since the stat.
+bool FileSource::Impl::open_file(const std::string& path, TrackedFile* predecessor, const ErrorSink& on_error) {
   // O_NONBLOCK: should a FIFO replace the file after the stat, open() must not hang.
   Fd fd(::open(tree.on_disk(path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd && errno == ENOENT) return true;
   if (!fd) {
-    if (errno != ENOENT) report(path_errors[path], failure(path, "cannot open", errno), on_error);
-    return;
+    report(path_errors[path], failure(path, "cannot open", errno), on_error);
+    return false;
   }
   struct stat status {};
   if (::fstat(fd.get(), &status) != 0) {
     report(path_errors[path], failure(path, "cannot stat", errno), on_error);
-    return;
+    return false;
   }
   const FileIdentity identity = identity_of(status);
-  if (!S_ISREG(status.st_mode) || tracked(identity)) return;  // replaced since the stat: the next discovery sees it
+  // Replaced since the stat: the next discovery sees it.
+  if (!S_ISREG(status.st_mode) || tracked(identity)) return true;
   path_errors.erase(path);
 
   std::string prefix;
@@ -247,6 +257,7 @@ void FileSource::Impl::open_file(const std::string& path, TrackedFile* predecess
     predecessor->at_eof = false;  // what was appended before the rotation comes first
   }
   files.push_back(std::move(file));
+  return true;
 }
 
 // Where a newly opened file starts: its checkpoint when one matches the
@@ -432,7 +443,7 @@ std::uint64_t FileSource::unread_bytes() const {
 
 void FileSource::commit(const FilePosition& pos) { impl_->checkpoints.commit(pos.file_id, pos.offset); }
 
-void FileSource::save_checkpoints() { impl_->checkpoints.save(); }
+std::optional<std::string> FileSource::save_checkpoints() { return impl_->checkpoints.save(); }
 
 const FileSourceCounters& FileSource::counters() const { return impl_->counters; }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,7 +58,8 @@ class FileSource {
  public:
   // Loads the checkpoints; throws std::runtime_error naming the file when
   // data_dir/checkpoints.json is unreadable or malformed, and
-  // std::invalid_argument for an empty line delimiter.
+  // std::invalid_argument for an empty line delimiter or a glob Vector
+  // would refuse (node_tree.h).
   FileSource(const Source& spec, FileSourceOptions options);
   ~FileSource();
   FileSource(FileSource&&) noexcept;
@@ -81,8 +83,10 @@ class FileSource {
   void commit(const FilePosition& pos);
   // Writes the committed positions to data_dir/checkpoints.json atomically
   // (no-op without data_dir, or when nothing changed since the last save).
-  // Throws std::system_error naming the file.
-  void save_checkpoints();
+  // Never throws: a failure (data_dir unwritable, ENOSPC, EMFILE) comes back
+  // as its message, naming the file, for the caller to log; the positions
+  // stay in memory and the next call writes them again.
+  std::optional<std::string> save_checkpoints();
 
   const FileSourceCounters& counters() const;
 

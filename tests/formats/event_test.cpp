@@ -24,6 +24,12 @@ TEST(Event, RustFloatDisplay) {
   EXPECT_EQ(rust_float(1e21), "1000000000000000000000");
   EXPECT_EQ(rust_float(1.25e-7), "0.000000125");
   EXPECT_EQ(rust_float(3.0), "3");
+  // Shortest digits, positional: not the exact binary expansion.
+  EXPECT_EQ(rust_float(1e23), "100000000000000000000000");
+  EXPECT_EQ(rust_float(1.5e300), "15" + std::string(299, '0'));
+  EXPECT_EQ(rust_float(-2.5e-5), "-0.000025");
+  EXPECT_EQ(rust_float(123.456), "123.456");
+  EXPECT_EQ(rust_float(5e-324), "0." + std::string(323, '0') + "5");
 }
 
 }  // namespace

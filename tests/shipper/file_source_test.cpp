@@ -11,10 +11,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +46,27 @@ Source file_source(std::vector<std::string> include, std::vector<std::string> ex
   spec.line_delimiter = std::move(delimiter);
   return spec;
 }
+
+// Every open() fails with EMFILE while it lives: the soft descriptor limit is
+// lowered to the lowest free descriptor. Unlike a file mode, this stops root too.
+class NoFreeDescriptors {
+ public:
+  NoFreeDescriptors() {
+    EXPECT_EQ(::getrlimit(RLIMIT_NOFILE, &saved_), 0) << std::strerror(errno);
+    const int lowest = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    EXPECT_GE(lowest, 0) << std::strerror(errno);
+    ::close(lowest);
+    rlimit exhausted = saved_;
+    exhausted.rlim_cur = static_cast<rlim_t>(lowest);
+    EXPECT_EQ(::setrlimit(RLIMIT_NOFILE, &exhausted), 0) << std::strerror(errno);
+  }
+  ~NoFreeDescriptors() { ::setrlimit(RLIMIT_NOFILE, &saved_); }
+  NoFreeDescriptors(const NoFreeDescriptors&) = delete;
+  NoFreeDescriptors& operator=(const NoFreeDescriptors&) = delete;
+
+ private:
+  rlimit saved_{};
+};
 
 class FileSourceTest : public ::testing::Test {
  protected:
@@ -97,6 +121,15 @@ class FileSourceTest : public ::testing::Test {
     return nlohmann::json::parse(in);
   }
 
+  // The node paths a source with these globs reads (every file holds one line), sorted.
+  std::vector<std::string> matched(std::vector<std::string> include) {
+    FileSource source(file_source(std::move(include)), options());
+    std::vector<std::string> paths;
+    for (const auto& line : drain(source)) paths.push_back(line.path);
+    std::sort(paths.begin(), paths.end());
+    return paths;
+  }
+
   std::string root_;
   std::vector<std::string> errors_;
 };
@@ -140,6 +173,74 @@ TEST_F(FileSourceTest, IncludeAndExcludeGlobs) {
   std::sort(paths.begin(), paths.end());
   EXPECT_EQ(paths, (std::vector<std::string>{"/var/log/a.log", "/var/log/b.log", "/var/log/sub/d.log"}));
   EXPECT_EQ(source.counters().files_opened, 3u);
+}
+
+// Includes are expanded as Vector's `glob` crate does (node_tree.h), not as glob(3).
+
+TEST_F(FileSourceTest, DoubleStarMatchesAnyNumberOfDirectories) {
+  for (const char* path : {"/var/log/top.log", "/var/log/sub/s.log", "/var/log/sub/deep/d.log",
+                           "/var/log/.hidden/h.log", "/var/log/sub/s.txt", "/var/other/o.log"}) {
+    write(path, "x\n");
+  }
+  EXPECT_EQ(matched({"/var/log/**/*.log"}),
+            (std::vector<std::string>{"/var/log/.hidden/h.log", "/var/log/sub/deep/d.log", "/var/log/sub/s.log",
+                                      "/var/log/top.log"}));
+  EXPECT_EQ(matched({"/**/d.log", "/var/**/**/o.log"}),
+            (std::vector<std::string>{"/var/log/sub/deep/d.log", "/var/other/o.log"}));
+}
+
+TEST_F(FileSourceTest, WildcardsMatchALeadingDot) {
+  for (const char* path : {"/var/log/a.log", "/var/log/.h.log", "/var/log/.d/x.log"}) write(path, "x\n");
+  EXPECT_EQ(matched({"/var/log/*.log"}), (std::vector<std::string>{"/var/log/.h.log", "/var/log/a.log"}));
+  EXPECT_EQ(matched({"/var/log/?h.log", "/var/log/*/x.log"}),
+            (std::vector<std::string>{"/var/log/.d/x.log", "/var/log/.h.log"}));
+}
+
+// MatchOptions::default() of glob 0.3 is not case sensitive; a component
+// without wildcards is looked up as written all the same.
+TEST_F(FileSourceTest, WildcardComponentsIgnoreAsciiCase) {
+  for (const char* path : {"/var/log/Upper.LOG", "/var/log/lower.log"}) write(path, "x\n");
+  EXPECT_EQ(matched({"/var/log/*.log"}), (std::vector<std::string>{"/var/log/Upper.LOG", "/var/log/lower.log"}));
+  EXPECT_EQ(matched({"/var/log/[u]pper.log"}), std::vector<std::string>{"/var/log/Upper.LOG"});
+  EXPECT_EQ(matched({"/var/log/[a-z]PPER.log"}), std::vector<std::string>{"/var/log/Upper.LOG"});
+  EXPECT_TRUE(matched({"/var/log/upper.log", "/VAR/log/*.log"}).empty());
+  // After `**` every component is compared by name, like a wildcard one.
+  EXPECT_EQ(matched({"/var/log/**/LOWER.LOG"}), std::vector<std::string>{"/var/log/lower.log"});
+}
+
+TEST_F(FileSourceTest, DoubleStarFollowsDirectorySymlinksButNotLoops) {
+  for (const char* path : {"/var/log/top.log", "/var/log/sub/s.log", "/elsewhere/e.log"}) write(path, "x\n");
+  fs::create_directory_symlink("..", disk("/var/log/sub/up"));
+  fs::create_directory_symlink(disk("/elsewhere"), disk("/var/log/linked"));
+  EXPECT_EQ(matched({"/var/log/**/*.log"}),
+            (std::vector<std::string>{"/var/log/linked/e.log", "/var/log/sub/s.log", "/var/log/top.log"}));
+}
+
+// The crate skips a name that is not UTF-8 where it compares names, but
+// `**` still walks through such a directory.
+TEST_F(FileSourceTest, NamesThatAreNotUtf8AreOnlyWalkedThrough) {
+  for (const char* path : {"/var/log/ok.log", "/var/log/bad\xff.log", "/var/log/bad\xff/in.log"}) write(path, "x\n");
+  EXPECT_EQ(matched({"/var/log/*.log"}), std::vector<std::string>{"/var/log/ok.log"});
+  EXPECT_EQ(matched({"/var/log/**/*.log"}), (std::vector<std::string>{"/var/log/bad\xff/in.log", "/var/log/ok.log"}));
+}
+
+// Vector refuses to start with a pattern the crate cannot compile.
+TEST_F(FileSourceTest, GlobsTheCrateRefusesAreRejected) {
+  for (const char* include : {"/var/log/a**.log", "/var/log/***/a.log", "/var/log/[ab", "/var/log/[!a"}) {
+    EXPECT_THROW(FileSource(file_source({include}), options()), std::invalid_argument) << include;
+  }
+  EXPECT_THROW(FileSource(file_source({"/var/log/*.log"}, {"/var/log/**x"}), options()), std::invalid_argument);
+  try {
+    FileSource source(file_source({"/var/log/x**/a.log"}), options());
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "include \"/var/log/x**/a.log\" is not a valid glob: recursive wildcards must form a single path "
+                 "component");
+  }
+  // A `]` right after `[` or `[!` belongs to the set.
+  write("/var/log/].log", "x\n");
+  EXPECT_EQ(matched({"/var/log/[]].log"}), std::vector<std::string>{"/var/log/].log"});
 }
 
 TEST_F(FileSourceTest, NewlineDelimiterKeepsTheCarriageReturn) {
@@ -509,6 +610,73 @@ TEST_F(FileSourceTest, MalformedCheckpointFileIsAnErrorNamingIt) {
   }
 }
 
+TEST_F(FileSourceTest, CheckpointOfAPathThatIsNotUtf8IsSavedAndResumed) {
+  const std::string path = "/var/log/bad\xff/a.log";
+  write(path, "1\n2\n");
+  {
+    FileSource first(file_source({"/var/log/**/*.log"}), options(true));
+    const auto got = drain(first);
+    ASSERT_EQ(bytes_of(got), (std::vector<std::string>{"1", "2"}));
+    EXPECT_EQ(got[0].path, path);
+    first.commit(got[0].end);
+    EXPECT_EQ(first.save_checkpoints(), std::nullopt);
+  }
+  EXPECT_EQ(saved_checkpoints()["checkpoints"][0]["path"], "/var/log/bad\uFFFD/a.log");
+  FileSource second(file_source({"/var/log/**/*.log"}), options(true));
+  EXPECT_EQ(bytes_of(drain(second)), std::vector<std::string>{"2"});
+}
+
+// EACCES for a non-root reader, EMFILE for anyone: the file is there, and its
+// position must not be lost because it could not be opened at the first try.
+TEST_F(FileSourceTest, CheckpointOfAFileThatCannotBeOpenedYetIsKept) {
+  std::string content;
+  for (int i = 0; i < 10; ++i) content += "line" + std::to_string(i) + "\n";
+  write("/var/log/audit.log", content);
+  {
+    FileSource first(file_source({"/var/log/audit.log"}), options(true));
+    const auto got = drain(first);
+    ASSERT_EQ(got.size(), 10u);
+    first.commit(got[4].end);
+    ASSERT_EQ(first.save_checkpoints(), std::nullopt);
+  }
+  FileSource second(file_source({"/var/log/audit.log"}), options(true));
+  {
+    const NoFreeDescriptors exhausted;
+    EXPECT_TRUE(drain(second).empty());
+  }
+  EXPECT_EQ(errors_, std::vector<std::string>{"/var/log/audit.log: cannot open: Too many open files"});
+  EXPECT_EQ(second.save_checkpoints(), std::nullopt);
+  EXPECT_EQ(saved_checkpoints()["checkpoints"].size(), 1u);  // a restart now would keep it too
+  std::vector<std::string> expected;
+  for (int i = 5; i < 10; ++i) expected.push_back("line" + std::to_string(i));
+  EXPECT_EQ(bytes_of(drain(second)), expected);
+}
+
+TEST_F(FileSourceTest, FailedSaveIsReturnedAndTheNextSaveRetries) {
+  write("/log", "a\n");
+  FileSource source(file_source({"/log"}), options(true));
+  source.commit(drain(source).at(0).end);
+  const std::string temporary = data_dir() + "/checkpoints.json.tmp";
+  fs::create_directories(temporary);  // in the way of the temporary file
+  const auto error = source.save_checkpoints();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(*error, "cannot create " + temporary + ": Is a directory");
+  EXPECT_FALSE(fs::exists(data_dir() + "/checkpoints.json"));
+  fs::remove(temporary);
+  EXPECT_EQ(source.save_checkpoints(), std::nullopt);
+  EXPECT_EQ(saved_checkpoints()["checkpoints"][0]["offset"], 2);
+}
+
+TEST_F(FileSourceTest, UnwritableDataDirIsAnErrorNotAnException) {
+  write("/log", "a\n");
+  FileSource source(file_source({"/log"}), options(true));
+  source.commit(drain(source).at(0).end);
+  write("/data", "a file where the directory should be\n");
+  const auto error = source.save_checkpoints();
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("cannot create the checkpoint directory " + data_dir()), std::string::npos) << *error;
+}
+
 TEST_F(FileSourceTest, EmptyDelimiterIsRejected) {
   EXPECT_THROW(FileSource(file_source({"/log"}, {}, ""), options()), std::invalid_argument);
 }
@@ -545,6 +713,45 @@ TEST_F(FileSourceTest, EveryFileGetsItsTurn) {
   std::vector<std::string> got;
   source.poll([&](const Line& line) { got.emplace_back(line.bytes); }, [](const std::string&) {}, 1 << 20);
   EXPECT_EQ(got, std::vector<std::string>{"b"});
+}
+
+// CheckpointTable on its own, with made-up identities.
+
+TEST_F(FileSourceTest, CheckpointTableKeepsPathBytesThatAreNotUtf8) {
+  const std::string path = "/var/log/bad\xff\xfe.log";
+  {
+    CheckpointTable table(data_dir());
+    table.track(1, {7, 8}, path, "ab\n", 3);
+    ASSERT_EQ(table.save(), std::nullopt);
+  }
+  CheckpointTable reloaded(data_dir());
+  const auto checkpoint = reloaded.claim({7, 8});
+  ASSERT_TRUE(checkpoint);
+  EXPECT_EQ(checkpoint->path, path);
+  EXPECT_EQ(checkpoint->offset, 3u);
+  EXPECT_EQ(checkpoint->fingerprint, fingerprint("ab\n"));
+}
+
+TEST_F(FileSourceTest, CheckpointTableKeepsTheCheckpointsOfUnopenedFiles) {
+  {
+    CheckpointTable table(data_dir());
+    table.track(1, {1, 1}, "/unopened", "a\n", 2);
+    table.track(2, {1, 2}, "/unexamined", "b\n", 2);
+    table.track(3, {1, 3}, "/gone", "c\n", 2);
+    ASSERT_EQ(table.save(), std::nullopt);
+  }
+  CheckpointTable table(data_dir());
+  table.discovery_done(Unopened{{FileIdentity{1, 1}}, {"/unexamined"}});
+  ASSERT_EQ(table.save(), std::nullopt);
+  std::vector<std::string> paths;
+  const auto saved = saved_checkpoints();  // alive through the loop
+  for (const auto& entry : saved["checkpoints"]) paths.push_back(entry["path"]);
+  std::sort(paths.begin(), paths.end());
+  EXPECT_EQ(paths, (std::vector<std::string>{"/unexamined", "/unopened"}));
+  EXPECT_FALSE(table.claim({1, 3}));
+  EXPECT_TRUE(table.claim({1, 1}));  // opened at last
+  table.discovery_done({});          // "/unexamined" is no longer matched
+  EXPECT_FALSE(table.claim({1, 2}));
 }
 
 // LineSplitter on its own: held bytes stay bounded, and any chunking cuts

@@ -1,6 +1,8 @@
 // Kafka destinations (dkp-log-shipper.md §3.5, §11.3): the librdkafka
-// configuration, configuration errors that name their cause, and a round
-// trip through librdkafka's mock cluster.
+// configuration, configuration errors that name their cause, what is handed
+// to librdkafka at once, and delivery through librdkafka's mock cluster: a
+// round trip, back-pressure, messages sent again after a timeout, and
+// messages dropped for good.
 #include "shipper/delivery/delivery.h"
 #include "shipper/delivery/kafka_sink.h"
 
@@ -11,9 +13,13 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <chrono>
+#include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +99,39 @@ TEST(KafkaSettings, TlsMaterialGoesInAsPemAndVerifyFlagsAreHonoured) {
   EXPECT_EQ(verifying.count("ssl.ca.pem"), 0u);
 }
 
+TEST(KafkaInFlightLimit, FollowsTheBufferSoThatBlockEngagesAsItFills) {
+  BufferSpec memory;
+  memory.max_events = 10;
+  EXPECT_EQ(kafka_in_flight_limit(memory).messages, 10u);
+  EXPECT_EQ(kafka_in_flight_limit(memory).bytes, 64u << 20);
+  memory.max_events = 0;  // taken as 1, as by the buffer
+  EXPECT_EQ(kafka_in_flight_limit(memory).messages, 1u);
+  memory.max_events = 1'000'000;  // librdkafka's queue stays below its own bound
+  EXPECT_EQ(kafka_in_flight_limit(memory).messages, 32768u);
+
+  BufferSpec disk;
+  disk.type = BufferSpec::Type::disk;
+  disk.max_size = 1 << 20;
+  EXPECT_EQ(kafka_in_flight_limit(disk).messages, 32768u);
+  EXPECT_EQ(kafka_in_flight_limit(disk).bytes, 1u << 20);
+  disk.max_size = 1ull << 32;
+  EXPECT_EQ(kafka_in_flight_limit(disk).bytes, 64u << 20);
+  disk.max_size = 0;  // no bound
+  EXPECT_EQ(kafka_in_flight_limit(disk).bytes, 64u << 20);
+}
+
+TEST(KafkaErrors, OnlyWhatSendingAgainCannotCureIsPermanent) {
+  for (auto error : {RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_MSG,
+                     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
+                     RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE})
+    EXPECT_TRUE(kafka_error_permanent(error)) << rd_kafka_err2str(error);
+  for (auto error : {RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+                     RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                     RD_KAFKA_RESP_ERR__AUTHENTICATION})
+    EXPECT_FALSE(kafka_error_permanent(error)) << rd_kafka_err2str(error);
+}
+
 TEST(KafkaDelivery, UnsupportedSaslMechanismIsNamedWithoutThePassword) {
   auto kafka = kafka_spec({"127.0.0.1:9092"});
   kafka.sasl = KafkaSpec::Sasl{"GSSAPI-NOPE", "user", "hunter2"};
@@ -140,16 +179,22 @@ TEST(KafkaDelivery, StopIsPromptWhileTheBrokersAreDown) {
   EXPECT_EQ(delivery->counters().dropped_send, 0u);  // not dropped: stopped before message.timeout.ms
 }
 
-// librdkafka's in-process mock cluster: one broker, one partition.
+// Produce's ApiKey in the Kafka protocol, for the mock's injected errors.
+constexpr std::int16_t kProduceApiKey = 0;
+
+// librdkafka's in-process mock cluster with topic "audit". Partition p is
+// led by broker p % brokers + 1 (broker ids start at 1), so that one broker
+// down stops only its own partitions.
 class MockCluster {
  public:
-  MockCluster() {
+  explicit MockCluster(int brokers = 1, int partitions = 1) : partitions_(partitions) {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, nullptr);  // it has no bootstrap.servers, and says so
     owner_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
-    cluster_ = rd_kafka_mock_cluster_new(owner_.get(), 1);
-    rd_kafka_mock_topic_create(cluster_, "audit", 1, 1);
+    cluster_ = rd_kafka_mock_cluster_new(owner_.get(), brokers);
+    rd_kafka_mock_topic_create(cluster_, "audit", partitions, 1);
+    for (int p = 0; p < partitions; ++p) rd_kafka_mock_partition_set_leader(cluster_, "audit", p, p % brokers + 1);
   }
   ~MockCluster() { rd_kafka_mock_cluster_destroy(cluster_); }
   std::vector<std::string> bootstrap_servers() const {
@@ -161,12 +206,21 @@ class MockCluster {
       if (comma == std::string::npos) return servers;
     }
   }
+  // A broker down refuses connections; its partitions keep it as leader.
+  void set_down(int broker) { rd_kafka_mock_broker_set_down(cluster_, broker); }
+  void set_up(int broker) { rd_kafka_mock_broker_set_up(cluster_, broker); }
+  // The next Produce request is answered with `error`.
+  void fail_next_produce(rd_kafka_resp_err_t error) {
+    rd_kafka_mock_push_request_errors(cluster_, kProduceApiKey, 1, error);
+  }
 
   struct Record {
     std::string value;
     std::optional<std::string> key;
+    std::int32_t partition = 0;
   };
-  // Reads `count` records of partition 0 of `topic` from the beginning.
+  // Reads every record of every partition of `topic` from the beginning, once
+  // at least `count` have come: in order within each partition.
   std::vector<Record> consume(const std::string& topic, std::size_t count) const {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -174,32 +228,91 @@ class MockCluster {
     for (const auto& s : bootstrap_servers()) servers += (servers.empty() ? "" : ",") + s;
     rd_kafka_conf_set(conf, "bootstrap.servers", servers.c_str(), error, sizeof error);
     rd_kafka_conf_set(conf, "group.id", "test", error, sizeof error);
+    rd_kafka_conf_set(conf, "enable.partition.eof", "true", error, sizeof error);  // to see duplicates too
     std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> consumer(
         rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error), &rd_kafka_destroy);
     std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)> partitions(
-        rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
-    rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_new(partitions_), &rd_kafka_topic_partition_list_destroy);
+    for (int p = 0; p < partitions_; ++p)
+      rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(consumer.get(), partitions.get());
     std::vector<Record> records;
-    testing::eventually([&] {
-      if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 50)) {
-        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          Record record{std::string(static_cast<const char*>(m->payload), m->len), std::nullopt};
-          if (m->key != nullptr) record.key.emplace(static_cast<const char*>(m->key), m->key_len);
-          records.push_back(std::move(record));
-        }
-        rd_kafka_message_destroy(m);
-      }
-      return records.size() >= count;
-    });
+    std::set<std::int32_t> at_end;
+    testing::eventually(
+        [&] {
+          if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 50)) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) at_end.insert(m->partition);
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+              Record record{std::string(static_cast<const char*>(m->payload), m->len), std::nullopt, m->partition};
+              if (m->key != nullptr) record.key.emplace(static_cast<const char*>(m->key), m->key_len);
+              records.push_back(std::move(record));
+              at_end.erase(m->partition);
+            }
+            rd_kafka_message_destroy(m);
+          }
+          return records.size() >= count && at_end.size() == static_cast<std::size_t>(partitions_);
+        },
+        30);
     rd_kafka_consumer_close(consumer.get());
     return records;
   }
 
  private:
+  int partitions_;
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> owner_{nullptr, &rd_kafka_destroy};
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
 };
+
+Message audit(std::string payload, std::uint64_t sequence, std::optional<std::string> key = std::nullopt) {
+  Message m = testing::message(std::move(payload), sequence);
+  m.topic = "audit";
+  m.key = std::move(key);
+  return m;
+}
+
+// The values of `partition`, in their order there; all of them when -1.
+std::vector<std::string> values(const std::vector<MockCluster::Record>& records, std::int32_t partition = -1) {
+  std::vector<std::string> out;
+  for (const auto& record : records)
+    if (partition < 0 || record.partition == partition) out.push_back(record.value);
+  return out;
+}
+
+// Nothing lost, nothing out of order; a duplicate (a message stored by the
+// broker whose report still timed out, then sent again) is allowed, and
+// reported as the test's property "duplicates".
+void expect_at_least_once(const std::vector<std::string>& received, const std::vector<std::string>& expected) {
+  const auto arrival = testing::compare(received, expected);
+  EXPECT_TRUE(arrival.complete_in_order);
+  ::testing::Test::RecordProperty("duplicates", static_cast<int>(arrival.duplicates));
+}
+
+// A key that librdkafka's default partitioner (consistent_random: CRC32 of
+// the key) sends to `partition` of `count`.
+std::string key_for_partition(std::int32_t partition, std::int32_t count) {
+  for (int i = 0;; ++i) {
+    std::string key = "host-" + std::to_string(i);
+    if (rd_kafka_msg_partitioner_consistent_random(nullptr, key.data(), key.size(), count, nullptr, nullptr) ==
+        partition)
+      return key;
+  }
+}
+
+std::unique_ptr<Delivery> start_kafka(const MockCluster& cluster, Logs& logs, BufferSpec buffer = {},
+                                      std::optional<std::chrono::milliseconds> message_timeout = std::nullopt) {
+  auto destination = kafka_destination(kafka_spec(cluster.bootstrap_servers()));
+  destination.buffer = buffer;
+  DeliveryOptions options;
+  options.log = logs.sink();
+  options.kafka_message_timeout = message_timeout;
+  return Delivery::start(destination, std::move(options));
+}
+
+BufferSpec memory_buffer(std::uint64_t max_events) {
+  BufferSpec buffer;
+  buffer.max_events = max_events;
+  return buffer;
+}
 
 TEST(KafkaDelivery, MockClusterReceivesOneValueWithoutLfPerMessage) {
   MockCluster cluster;
@@ -226,6 +339,127 @@ TEST(KafkaDelivery, MockClusterReceivesOneValueWithoutLfPerMessage) {
   EXPECT_FALSE(records[0].key.has_value());
   EXPECT_EQ(records[1].value, "{}");
   EXPECT_EQ(records[1].key, "master-0");
+}
+
+
+// librdkafka holds no more than the buffer's maxEvents, so Block engages as
+// soon as the buffer itself is full; nothing is lost, and each message is
+// delivered once: nothing timed out.
+TEST(KafkaDelivery, BlockEngagesAsTheBufferFillsWhileTheBrokerIsDown) {
+  MockCluster cluster;
+  cluster.set_down(1);
+  Logs logs;
+  auto delivery = start_kafka(cluster, logs, memory_buffer(10));
+  constexpr std::size_t kTotal = 50;
+  auto pusher = std::async(std::launch::async, [&] {
+    for (std::size_t i = 0; i < kTotal; ++i)
+      if (!delivery->push(audit(testing::numbered(i), i))) return false;
+    return true;
+  });
+  // 10 handed to librdkafka and 10 waiting; the 21st push waits.
+  ASSERT_TRUE(testing::eventually([&] {
+    return delivery->counters().queued == 20 && delivery->counters().blocked_pushes >= 1;
+  })) << logs.joined();
+  EXPECT_EQ(pusher.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  EXPECT_EQ(delivery->done_below(), 0u);
+
+  cluster.set_up(1);
+  ASSERT_EQ(pusher.wait_for(std::chrono::seconds(60)), std::future_status::ready) << logs.joined();
+  EXPECT_TRUE(pusher.get());
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(60))) << logs.joined();
+  EXPECT_EQ(delivery->counters().sent, kTotal);
+  EXPECT_EQ(delivery->counters().retried, 0u);
+  EXPECT_EQ(delivery->counters().dropped_send, 0u);
+  EXPECT_EQ(delivery->done_below(), kTotal);
+  const auto received = values(cluster.consume("audit", kTotal));
+  EXPECT_EQ(received, testing::numbered_range(0, kTotal));
+}
+
+// After message.timeout.ms a message goes back to the buffer, not away, and
+// done_below() does not pass it; it is delivered once the broker returns.
+TEST(KafkaDelivery, TimedOutMessagesAreSentAgainNotLost) {
+  MockCluster cluster;
+  cluster.set_down(1);
+  Logs logs;
+  auto delivery = start_kafka(cluster, logs, memory_buffer(10), std::chrono::milliseconds(1000));
+  for (std::size_t i = 0; i < 5; ++i) ASSERT_TRUE(delivery->push(audit(testing::numbered(i), 100 + i)));
+  // Two rounds: every message timed out, went back, and timed out again.
+  ASSERT_TRUE(testing::eventually([&] { return delivery->counters().retried >= 10; }, 30)) << logs.joined();
+  EXPECT_EQ(delivery->counters().sent, 0u);
+  EXPECT_EQ(delivery->counters().dropped_send, 0u);
+  EXPECT_EQ(delivery->done_below(), 100u);
+  EXPECT_EQ(logs.count("destination \"kafka\": messages to topic \"audit\" not delivered: Local: Message timed "
+                       "out; they will be sent again"),
+            1u)
+      << logs.joined();
+
+  cluster.set_up(1);
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(60))) << logs.joined();
+  EXPECT_EQ(delivery->counters().sent, 5u);
+  EXPECT_EQ(delivery->counters().dropped_send, 0u);
+  EXPECT_EQ(delivery->done_below(), 105u);
+  EXPECT_EQ(logs.count("delivering to Kafka again"), 1u) << logs.joined();
+  expect_at_least_once(values(cluster.consume("audit", 5)), testing::numbered_range(0, 5));
+}
+
+// Reports come out of order when one partition's broker is down and the
+// other's is up: the delivered messages leave, only the failed ones go back,
+// in their order, and done_below() stays at the oldest failed one.
+TEST(KafkaDelivery, OnlyTheFailedOnesAmongDeliveredMessagesGoBack) {
+  MockCluster cluster(2, 2);
+  cluster.set_down(2);
+  const std::string up = key_for_partition(0, 2), down = key_for_partition(1, 2);
+  Logs logs;
+  auto delivery = start_kafka(cluster, logs, memory_buffer(100), std::chrono::milliseconds(1000));
+  constexpr std::size_t kTotal = 40;
+  std::vector<std::string> to_down, to_up;
+  for (std::size_t i = 0; i < kTotal; ++i) {
+    (i % 2 == 0 ? to_down : to_up).push_back(testing::numbered(i));
+    ASSERT_TRUE(delivery->push(audit(testing::numbered(i), i, i % 2 == 0 ? down : up)));
+  }
+  ASSERT_TRUE(testing::eventually(
+      [&] { return delivery->counters().sent == kTotal / 2 && delivery->counters().retried >= kTotal / 2; }, 30))
+      << logs.joined();
+  EXPECT_EQ(delivery->done_below(), 0u);  // message 0 went to the broker that is down
+  EXPECT_EQ(delivery->counters().dropped_send, 0u);
+
+  cluster.set_up(2);
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(60))) << logs.joined();
+  EXPECT_EQ(delivery->counters().sent, kTotal);  // none of the delivered ones went again
+  EXPECT_EQ(delivery->done_below(), kTotal);
+  const auto records = cluster.consume("audit", kTotal);
+  EXPECT_EQ(values(records, 0), to_up);
+  expect_at_least_once(values(records, 1), to_down);
+}
+
+// A message the producer or the broker refuses for good is dropped, counted
+// and logged once, and the ones after it go on.
+TEST(KafkaDelivery, MessagesTooLargeAreDroppedAndCountedNotSentAgain) {
+  MockCluster cluster;
+  Logs logs;
+  auto delivery = start_kafka(cluster, logs);
+  // Above librdkafka's message.max.bytes (1000000): refused by the producer.
+  ASSERT_TRUE(delivery->push(audit(std::string(1'100'000, 'x'), 0)));
+  ASSERT_TRUE(delivery->push(audit(testing::numbered(1), 1)));
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(30))) << logs.joined();
+  EXPECT_EQ(delivery->counters().dropped_send, 1u);
+  EXPECT_EQ(delivery->counters().sent, 1u);
+  EXPECT_EQ(delivery->done_below(), 2u);
+
+  cluster.fail_next_produce(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);  // refused by the broker
+  ASSERT_TRUE(delivery->push(audit(testing::numbered(2), 2)));
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(30))) << logs.joined();
+  EXPECT_EQ(delivery->counters().dropped_send, 2u);
+  EXPECT_EQ(delivery->done_below(), 3u);
+  ASSERT_TRUE(delivery->push(audit(testing::numbered(3), 3)));
+  ASSERT_TRUE(delivery->drain(std::chrono::seconds(30))) << logs.joined();
+
+  EXPECT_EQ(delivery->counters().sent, 2u);
+  EXPECT_EQ(delivery->counters().retried, 0u);
+  EXPECT_EQ(logs.count("destination \"kafka\": message to topic \"audit\" dropped: Broker: Message size too large"),
+            2u)
+      << logs.joined();
+  EXPECT_EQ(values(cluster.consume("audit", 2)), (std::vector<std::string>{testing::numbered(1), testing::numbered(3)}));
 }
 
 }  // namespace

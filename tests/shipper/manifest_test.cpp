@@ -4,6 +4,7 @@
 
 #include "formats/base64.h"
 #include "shipper/manifest/rules.h"
+#include "support/receivers.h"
 #include "support/test_data.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace kumasim::shipper {
 namespace {
@@ -291,6 +293,102 @@ TEST_F(ManifestTest, RepeatedKeyKeepsTheLastValue) {
   EXPECT_EQ(std::get<SocketSpec>(m.destination("kuma")->transport).port, 5514);
 }
 
+// ---------------------------------------------------------------- YAML merge keys
+
+const std::string kCldHead =
+    "apiVersion: deckhouse.io/v1alpha1\nkind: ClusterLogDestination\nmetadata:\n  name: kuma\n";
+
+// kubectl reads YAML 1.1 merge keys: the manifest validates as its expanded form.
+TEST_F(ManifestTest, MergeKeyExpandsLikeTheWrittenForm) {
+  const Manifests plain = load(kCldHead +
+                               "x-defaults: &tcp\n  address: 127.0.0.1:5514\n  mode: TCP\n"
+                               "spec:\n  type: Socket\n  socket:\n    <<: *tcp\n    encoding:\n      codec: CEF\n");
+  EXPECT_FALSE(plain.has_errors()) << dump(plain);
+  EXPECT_WARNING(plain, "pruned-field", "x-defaults");
+  EXPECT_EQ(plain.diagnostics.size(), 1u) << dump(plain);
+  const Destination* d = plain.destination("kuma");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(std::get<SocketSpec>(d->transport).port, 5514);
+  EXPECT_EQ(d->codec, Codec::cef);
+  // An inline mapping merges too, and so does a whole spec.
+  EXPECT_CLEAN(
+      load(kCldHead + "spec:\n  <<: {type: Socket}\n  socket: {<<: {address: \"127.0.0.1:5514\"}, mode: TCP}\n"));
+  const Manifests clc_merge = load(
+      {socket_cld(), "apiVersion: deckhouse.io/v1alpha2\nkind: ClusterLoggingConfig\nmetadata:\n  name: audit\n"
+                     "spec:\n  <<: &file\n    type: File\n    file: {include: [/a.log]}\n    destinationRefs: [kuma]\n"
+                     "  logFilter:\n  - &verb {field: verb, operator: In, values: [get]}\n"
+                     "  - {<<: *verb, values: [list]}\n"});
+  EXPECT_FALSE(clc_merge.has_errors()) << dump(clc_merge);
+  ASSERT_EQ(clc_merge.sources.size(), 1u);
+  ASSERT_EQ(clc_merge.sources[0].log_filter.size(), 2u);
+  EXPECT_EQ(clc_merge.sources[0].log_filter[1].field, "verb");
+  EXPECT_EQ(clc_merge.sources[0].log_filter[1].values, std::vector<FilterValue>{std::string("list")});
+}
+
+// Keys written after `<<` win; in a list the earlier mappings win; merges nest.
+TEST_F(ManifestTest, MergeKeyPrecedence) {
+  const std::string anchors = "x-a: &a {address: \"10.0.0.1:5514\", mode: TCP}\n"
+                              "x-b: &b {address: \"10.0.0.2:5514\", mode: UDP, encoding: {codec: Text}}\n"
+                              "x-c: &c {<<: *b, mode: TCP}\n";
+  const auto socket_of = [&](const std::string& socket) {
+    return kCldHead + anchors + "spec:\n  type: Socket\n  socket:\n" + indent(socket, 4);
+  };
+  const Manifests explicit_wins = load(socket_of("<<: *a\naddress: 10.0.0.3:5514\n"));
+  ASSERT_NE(explicit_wins.destination("kuma"), nullptr) << dump(explicit_wins);
+  EXPECT_EQ(std::get<SocketSpec>(explicit_wins.destination("kuma")->transport).host, "10.0.0.3");
+  EXPECT_EQ(count(explicit_wins, "merge-key-override"), 0u);
+  const Manifests earlier_wins = load(socket_of("<<: [*a, *b]\n"));
+  ASSERT_NE(earlier_wins.destination("kuma"), nullptr) << dump(earlier_wins);
+  const auto& socket = std::get<SocketSpec>(earlier_wins.destination("kuma")->transport);
+  EXPECT_EQ(socket.host, "10.0.0.1");
+  EXPECT_EQ(socket.mode, SocketSpec::Mode::tcp);
+  EXPECT_EQ(earlier_wins.destination("kuma")->codec, Codec::text);  // only *b has it
+  const Manifests nested = load(socket_of("<<: *c\n"));
+  ASSERT_NE(nested.destination("kuma"), nullptr) << dump(nested);
+  EXPECT_EQ(std::get<SocketSpec>(nested.destination("kuma")->transport).host, "10.0.0.2");
+  EXPECT_EQ(std::get<SocketSpec>(nested.destination("kuma")->transport).mode, SocketSpec::Mode::tcp);
+  // kubectl (go-yaml v2) applies a `<<` written after a key in document order: the merged value wins.
+  const Manifests late = load(socket_of("address: 10.0.0.3:5514\n<<: *a\n"));
+  EXPECT_WARNING(late, "merge-key-override", "spec.socket.address");
+  EXPECT_EQ(find(late, "merge-key-override")->line, 11);
+  ASSERT_NE(late.destination("kuma"), nullptr) << dump(late);
+  EXPECT_EQ(std::get<SocketSpec>(late.destination("kuma")->transport).host, "10.0.0.1");
+}
+
+// Findings about a merged value point where it is written.
+TEST_F(ManifestTest, MergedValuesKeepTheirPosition) {
+  const Manifests m = load(kCldHead + "x-bad: &bad\n  address: nowhere\n  mode: tcp\n"
+                                      "spec:\n  type: Socket\n  socket:\n    <<: *bad\n");
+  EXPECT_ERROR(m, "pattern", "spec.socket.address");
+  EXPECT_EQ(find(m, "pattern")->line, 6);
+  EXPECT_EQ(find(m, "pattern")->column, 12);
+  EXPECT_ERROR(m, "enum", "spec.socket.mode");
+  EXPECT_EQ(find(m, "enum")->line, 7);
+  EXPECT_EQ(count(m, "pruned-field"), 1u) << dump(m);  // x-bad only
+}
+
+TEST_F(ManifestTest, MergeKeyErrors) {
+  const auto with_socket = [](const std::string& socket) {
+    return kCldHead + "x-a: &a {mode: TCP}\nx-list: &list [1]\nspec:\n  type: Socket\n  socket:\n" + indent(socket, 4);
+  };
+  for (const std::string bad : {"<<: 5\n", "<<:\n", "<<: *list\n"}) {
+    const Manifests m = load(with_socket("address: 127.0.0.1:5514\n" + bad));
+    EXPECT_ERROR(m, "yaml-merge-invalid", "spec.socket[\"<<\"]");
+    EXPECT_EQ(m.diagnostics.size(), 1u) << dump(m);  // kubectl refuses the document: nothing else is read
+  }
+  const Manifests item = load(with_socket("address: 127.0.0.1:5514\n<<: [*a, x]\n"));
+  EXPECT_ERROR(item, "yaml-merge-invalid", "spec.socket[\"<<\"][1]");
+  EXPECT_TRUE(item.destinations.empty());
+  // A quoted `<<` is an ordinary key, and the API server prunes it.
+  const Manifests quoted = load(with_socket("address: 127.0.0.1:5514\nmode: TCP\n\"<<\": *a\n"));
+  EXPECT_WARNING(quoted, "pruned-field", "spec.socket[\"<<\"]");
+  EXPECT_FALSE(quoted.has_errors()) << dump(quoted);
+  // An alias inside its own anchor.
+  const Manifests cycle = load(kCldHead + "spec: &s\n  type: Socket\n  socket: {<<: *s}\n");
+  EXPECT_ERROR(cycle, "yaml-alias-cycle", "spec.socket[\"<<\"]");
+  EXPECT_TRUE(cycle.destinations.empty());
+}
+
 // ---------------------------------------------------------------- types
 
 TEST_F(ManifestTest, WrongYamlTypesAreTypeErrors) {
@@ -426,8 +524,20 @@ TEST_F(ManifestTest, CefDevice) {
 
 // ---------------------------------------------------------------- TLS
 
-const std::string kCaPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-const std::string kCaBase64 = formats::base64_encode(kCaPem);
+// Real PEM (ECDSA P-256), made once: validate parses what TLS would load (§3.3).
+const pki::Bundle& test_pki() {
+  static const pki::Bundle bundle = [] {
+    pki::Bundle out;
+    if (const auto error = pki::generate({}, out)) throw std::runtime_error("test PKI: " + *error);
+    return out;
+  }();
+  return bundle;
+}
+std::string b64(const std::string& text) { return formats::base64_encode(text); }
+std::string ca_base64() { return b64(test_pki().ca.cert_pem); }
+std::string client_crt(const std::string& key_pem = test_pki().client.key_pem, const std::string& extra = "") {
+  return "clientCrt:\n  crtFile: " + b64(test_pki().client.cert_pem) + "\n  keyFile: " + b64(key_pem) + "\n" + extra;
+}
 
 std::string socket_tls(const std::string& tls) {
   return socket_cld("address: 127.0.0.1:5514\nmode: TCP\ntcp:\n  tls:\n" + indent(tls, 4));
@@ -435,14 +545,14 @@ std::string socket_tls(const std::string& tls) {
 
 // §3.3: base64 of PEM; TLS is on iff caFile or crtFile is a non-empty manifest string.
 TEST_F(ManifestTest, TlsMaterialIsDecoded) {
-  const Manifests m = load(socket_tls("caFile: " + kCaBase64 + "\n"));
+  const Manifests m = load(socket_tls("caFile: " + ca_base64() + "\n"));
   EXPECT_CLEAN(m);
   const Destination& d = *m.destination("kuma");
   EXPECT_TRUE(d.tls.enabled);
-  EXPECT_EQ(d.tls.ca_pem, kCaPem);
+  EXPECT_EQ(d.tls.ca_pem, test_pki().ca.cert_pem);
   EXPECT_TRUE(d.tls.verify_hostname && d.tls.verify_certificate);
   const Manifests crt =
-      load(socket_tls("clientCrt:\n  crtFile: " + kCaBase64 + "\n  keyFile: " + kCaBase64 + "\n  keyPass: cGFzcw==\n"));
+      load(socket_tls(client_crt(test_pki().client.key_pem, "  keyPass: cGFzcw==\n")));
   EXPECT_CLEAN(crt);
   EXPECT_TRUE(crt.destination("kuma")->tls.enabled);
   EXPECT_EQ(crt.destination("kuma")->tls.key_pass, "pass");
@@ -459,22 +569,23 @@ TEST_F(ManifestTest, InvalidBase64BecomesEmptyWithAWarning) {
 }
 
 TEST_F(ManifestTest, ClientCertificateNeedsBothFiles) {
-  const Manifests m = load(socket_tls("caFile: " + kCaBase64 + "\nclientCrt:\n  crtFile: " + kCaBase64 + "\n"));
+  const std::string crt = b64(test_pki().client.cert_pem), key = b64(test_pki().client.key_pem);
+  const Manifests m = load(socket_tls("caFile: " + ca_base64() + "\nclientCrt:\n  crtFile: " + crt + "\n"));
   EXPECT_ERROR(m, "client-crt-incomplete", "spec.socket.tcp.tls.clientCrt.keyFile");
-  EXPECT_ERROR(load(socket_tls("caFile: " + kCaBase64 + "\nclientCrt:\n  keyFile: " + kCaBase64 + "\n")),
+  EXPECT_ERROR(load(socket_tls("caFile: " + ca_base64() + "\nclientCrt:\n  keyFile: " + key + "\n")),
                "client-crt-incomplete", "spec.socket.tcp.tls.clientCrt.crtFile");
 }
 
 TEST_F(ManifestTest, TlsNotEnabledWarnings) {
-  const Manifests key_only = load(socket_tls("clientCrt:\n  keyFile: " + kCaBase64 + "\n"));
+  const Manifests key_only = load(socket_tls("clientCrt:\n  keyFile: " + b64(test_pki().client.key_pem) + "\n"));
   EXPECT_WARNING(key_only, "tls-not-enabled", "spec.socket.tcp.tls");
   const Manifests udp =
-      load(socket_cld("address: 127.0.0.1:5514\nmode: UDP\ntcp:\n  tls:\n    caFile: " + kCaBase64 + "\n"));
+      load(socket_cld("address: 127.0.0.1:5514\nmode: UDP\ntcp:\n  tls:\n    caFile: " + ca_base64() + "\n"));
   EXPECT_WARNING(udp, "tls-not-enabled", "spec.socket.tcp");
   EXPECT_FALSE(udp.destination("kuma")->tls.enabled);
   const Manifests kafka = load(kafka_cld("topic: t\nbootstrapServers: [k:9092]\ntls:\n  verifyHostname: false\n"));
   EXPECT_WARNING(kafka, "tls-not-enabled", "spec.kafka.tls");
-  EXPECT_EQ(count(load(socket_tls("caFile: " + kCaBase64 + "\n")), "tls-not-enabled"), 0u);
+  EXPECT_EQ(count(load(socket_tls("caFile: " + ca_base64() + "\n")), "tls-not-enabled"), 0u);
 }
 
 // §3.4: tcp.verify* is accepted and ignored; tcp.tls.verify* is pruned; both stay true.
@@ -482,13 +593,13 @@ TEST_F(ManifestTest, SocketVerifyFlagsAreIgnoredInBothPlacements) {
   const Manifests crd =
       load(socket_cld("address: 127.0.0.1:5514\nmode: TCP\ntcp:\n  verifyHostname: false\n"
                       "  verifyCertificate: false\n  tls:\n    caFile: " +
-                      kCaBase64 + "\n"));
+                      ca_base64() + "\n"));
   EXPECT_WARNING(crd, "tcp-verify-ignored", "spec.socket.tcp.verifyHostname");
   EXPECT_WARNING(crd, "tcp-verify-ignored", "spec.socket.tcp.verifyCertificate");
   EXPECT_EQ(count(crd, "pruned-field"), 0u);
   EXPECT_NE(find(crd, "tcp-verify-ignored")->message.find("always verified"), std::string::npos);
   const Manifests code =
-      load(socket_tls("caFile: " + kCaBase64 + "\nverifyHostname: false\nverifyCertificate: false\n"));
+      load(socket_tls("caFile: " + ca_base64() + "\nverifyHostname: false\nverifyCertificate: false\n"));
   EXPECT_WARNING(code, "tcp-verify-ignored", "spec.socket.tcp.tls.verifyHostname");
   EXPECT_WARNING(code, "pruned-field", "spec.socket.tcp.tls.verifyHostname");
   EXPECT_WARNING(code, "tcp-verify-ignored", "spec.socket.tcp.tls.verifyCertificate");
@@ -502,18 +613,93 @@ TEST_F(ManifestTest, SocketVerifyFlagsAreIgnoredInBothPlacements) {
 
 // §3.5: Kafka honours its verify flags.
 TEST_F(ManifestTest, KafkaVerifyFlagsAreHonoured) {
-  const Manifests m = load(
-      kafka_cld("topic: t\nbootstrapServers: [k:9092]\ntls:\n  caFile: " + kCaBase64 + "\n  verifyHostname: false\n"));
+  const Manifests m = load(kafka_cld("topic: t\nbootstrapServers: [k:9092]\ntls:\n  caFile: " + ca_base64() +
+                                     "\n  verifyHostname: false\n"));
   EXPECT_CLEAN(m);
   EXPECT_TRUE(m.destination("kuma")->tls.enabled);
   EXPECT_FALSE(m.destination("kuma")->tls.verify_hostname);
   EXPECT_TRUE(m.destination("kuma")->tls.verify_certificate);
 }
 
-TEST_F(ManifestTest, SecretRefIsKeptForTheRunner) {
+// §3.2: the Secret would replace the inline material, and kumasim reads no Secrets.
+TEST_F(ManifestTest, SecretRefIsUnsupported) {
   const Manifests m = load(socket_tls("secretRef:\n  name: kuma-tls\n"));
-  EXPECT_CLEAN(m);
-  EXPECT_EQ(m.destination("kuma")->tls.secret_ref, "kuma-tls");
+  EXPECT_ERROR(m, "unsupported", "spec.socket.tcp.tls.secretRef.name");
+  const std::string& message = find(m, "unsupported")->message;
+  EXPECT_NE(message.find("`d8-log-shipper/kuma-tls`"), std::string::npos) << message;
+  EXPECT_NE(message.find("caFile and clientCrt"), std::string::npos) << message;
+  EXPECT_EQ(m.destination("kuma"), nullptr);
+  // Beside inline material too: the Secret would win.
+  EXPECT_ERROR(load(socket_tls("caFile: " + ca_base64() + "\nsecretRef:\n  name: kuma-tls\n")), "unsupported",
+               "spec.socket.tcp.tls.secretRef.name");
+  // No name, no Secret.
+  EXPECT_CLEAN(load(socket_tls("caFile: " + ca_base64() + "\nsecretRef: {}\n")));
+  // UDP never uses TLS, so the Secret is never read.
+  const Manifests udp =
+      load(socket_cld("address: 127.0.0.1:5514\nmode: UDP\ntcp:\n  tls:\n    secretRef:\n      name: kuma-tls\n"));
+  EXPECT_FALSE(udp.has_errors()) << dump(udp);
+  EXPECT_WARNING(udp, "tls-not-enabled", "spec.socket.tcp");
+}
+
+// §3.3: once TLS is on, the decoded PEM must be what Vector's OpenSSL can load.
+TEST_F(ManifestTest, TlsPemContentIsChecked) {
+  const pki::Bundle& pki = test_pki();
+  const Manifests foobar = load(socket_tls("caFile: Zm9vYmFy\n"));  // base64 of "foobar"
+  EXPECT_ERROR(foobar, "tls-pem-invalid", "spec.socket.tcp.tls.caFile");
+  const std::string& message = find(foobar, "tls-pem-invalid")->message;
+  EXPECT_NE(message.find("caFile"), std::string::npos) << message;
+  EXPECT_NE(message.find("OpenSSL: "), std::string::npos) << message;
+  EXPECT_NE(message.find("agent never starts"), std::string::npos) << message;
+  EXPECT_EQ(find(foobar, "tls-pem-invalid")->line, 12);
+  EXPECT_EQ(find(foobar, "tls-pem-invalid")->column, 17);
+  EXPECT_EQ(foobar.destination("kuma"), nullptr);
+  // A CA bundle may hold several certificates.
+  EXPECT_CLEAN(load(socket_tls("caFile: " + b64(pki.ca.cert_pem + pki.server.cert_pem) + "\n")));
+  // crtFile and keyFile, with the CA or alone (the system trust store).
+  EXPECT_CLEAN(load(socket_tls("caFile: " + ca_base64() + "\n" + client_crt())));
+  EXPECT_CLEAN(load(socket_tls(client_crt())));
+  EXPECT_ERROR(load(socket_tls("clientCrt:\n  crtFile: Zm9vYmFy\n  keyFile: " + b64(pki.client.key_pem) + "\n")),
+               "tls-pem-invalid", "spec.socket.tcp.tls.clientCrt.crtFile");
+  EXPECT_ERROR(load(socket_tls(client_crt(pki.client.cert_pem))), "tls-pem-invalid",
+               "spec.socket.tcp.tls.clientCrt.keyFile");
+  // Kafka loads the same material.
+  EXPECT_ERROR(load(kafka_cld("topic: t\nbootstrapServers: [k:9092]\ntls:\n  caFile: Zm9vYmFy\n")),
+               "tls-pem-invalid", "spec.kafka.tls.caFile");
+}
+
+TEST_F(ManifestTest, TlsPemIsCheckedOnlyWhenTlsLoadsIt) {
+  // TLS off: keyFile alone, or UDP.
+  EXPECT_EQ(count(load(socket_tls("clientCrt:\n  keyFile: Zm9vYmFy\n")), "tls-pem-invalid"), 0u);
+  EXPECT_FALSE(load(socket_cld("address: 127.0.0.1:5514\nmode: UDP\ntcp:\n  tls:\n    caFile: Zm9vYmFy\n"))
+                   .has_errors());
+  // A value that is not base64 is already empty, with its own warning.
+  const Manifests bad = load(socket_tls("caFile: " + ca_base64() + "\n" + client_crt() + "  keyPass: not*base64\n"));
+  EXPECT_FALSE(bad.has_errors()) << dump(bad);
+  EXPECT_WARNING(bad, "base64-invalid", "spec.socket.tcp.tls.clientCrt.keyPass");
+}
+
+// An encrypted PKCS#8 key needs its keyPass (§3.3).
+TEST_F(ManifestTest, EncryptedKeyNeedsTheRightKeyPass) {
+  const std::string key = kumasim::testing::encrypted_key(test_pki().client.key_pem, "s3cret");
+  const Manifests right = load(socket_tls(client_crt(key, "  keyPass: " + b64("s3cret") + "\n")));
+  EXPECT_CLEAN(right);
+  ASSERT_NE(right.destination("kuma"), nullptr);
+  EXPECT_EQ(right.destination("kuma")->tls.key_pass, "s3cret");
+  const Manifests wrong = load(socket_tls(client_crt(key, "  keyPass: " + b64("wrong") + "\n")));
+  EXPECT_ERROR(wrong, "tls-pem-invalid", "spec.socket.tcp.tls.clientCrt.keyPass");
+  EXPECT_NE(find(wrong, "tls-pem-invalid")->message.find("does not decrypt"), std::string::npos);
+  const Manifests missing = load(socket_tls(client_crt(key)));
+  EXPECT_ERROR(missing, "tls-pem-invalid", "spec.socket.tcp.tls.clientCrt.keyFile");
+  EXPECT_NE(find(missing, "tls-pem-invalid")->message.find("keyPass is missing"), std::string::npos);
+  const Manifests undecodable = load(socket_tls(client_crt(key, "  keyPass: not*base64\n")));
+  EXPECT_ERROR(undecodable, "tls-pem-invalid", "spec.socket.tcp.tls.clientCrt.keyFile");
+  EXPECT_WARNING(undecodable, "base64-invalid", "spec.socket.tcp.tls.clientCrt.keyPass");
+}
+
+TEST_F(ManifestTest, ClientKeyMustMatchTheCertificate) {
+  const Manifests m = load(socket_tls(client_crt(test_pki().server.key_pem)));
+  EXPECT_ERROR(m, "tls-key-mismatch", "spec.socket.tcp.tls.clientCrt.keyFile");
+  EXPECT_EQ(count(m, "tls-pem-invalid"), 0u) << dump(m);
 }
 
 // ---------------------------------------------------------------- Kafka
@@ -586,6 +772,17 @@ TEST_F(ManifestTest, ExtraLabelKeys) {
   EXPECT_ERROR(load(labelled("\"a/b\": x\n")), "extralabel-key-invalid", "spec.extraLabels[\"a/b\"]");
   EXPECT_ERROR(load(labelled("\"\": x\n")), "extralabel-key-invalid", "spec.extraLabels[\"\"]");
   EXPECT_CLEAN(load(labelled("pods: x\nnode-name: v\nx.y_z: w\n")));
+}
+
+// A key kubectl cannot make a JSON string of is named as such, not as an empty key.
+TEST_F(ManifestTest, ExtraLabelKeyMustBeAString) {
+  for (const std::string key : {"? [a, b]\n: x\n", "? {a: b}\n: x\n", "~: x\n"}) {
+    const Manifests m = load(labelled(key + "ok: v\n", "CEF"));
+    EXPECT_ERROR(m, "type", "spec.extraLabels");
+    EXPECT_NE(find(m, "type", "spec.extraLabels")->message.find("must be a string"), std::string::npos);
+    EXPECT_EQ(count(m, "extralabel-key-invalid") + count(m, "cef-extension-key-invalid"), 0u) << dump(m);
+    EXPECT_EQ(m.diagnostics.size(), 1u) << dump(m);
+  }
 }
 
 // §15.1: extraLabels nested in the transport object is pruned, with its own warning only.
@@ -731,10 +928,34 @@ TEST_F(ManifestTest, SourceTypeAndFile) {
   EXPECT_EQ(load({socket_cld(), clc()}).sources[0].line_delimiter, "\n");
 }
 
+// An empty lineDelimiter passes the CRD, but Vector's file source cannot cut lines at it.
+TEST_F(ManifestTest, LineDelimiterMustNotBeEmpty) {
+  const Manifests m = load({socket_cld(), clc("type: File\nfile:\n  lineDelimiter: \"\"\ndestinationRefs: [kuma]\n")});
+  EXPECT_ERROR(m, "min-length", "spec.file.lineDelimiter");
+  EXPECT_NE(find(m, "min-length")->message.find("agent never starts"), std::string::npos);
+  EXPECT_TRUE(m.sources.empty());
+  EXPECT_EQ(find(m, "min-length")->line, 8);
+}
+
 TEST_F(ManifestTest, DestinationRefs) {
   EXPECT_ERROR(load(clc("type: File\nfile: {}\n")), "required", "spec.destinationRefs");
   EXPECT_ERROR(load(clc("type: File\nfile: {}\ndestinationRefs: []\n")), "min-items", "spec.destinationRefs");
   EXPECT_ERROR(load(clc("type: File\nfile: {}\ndestinationRefs: [{a: b}]\n")), "type", "spec.destinationRefs[0]");
+}
+
+// A repeated ref would send each event twice; DKP's sink inputs are a set, so it is ignored.
+TEST_F(ManifestTest, DuplicateDestinationRefsAreDropped) {
+  const Manifests m = load({socket_cld(), clc("type: File\nfile: {}\ndestinationRefs: [kuma, kuma, missing, kuma]\n")});
+  EXPECT_WARNING(m, "duplicate-destination-ref", "spec.destinationRefs[1]");
+  EXPECT_WARNING(m, "duplicate-destination-ref", "spec.destinationRefs[3]");
+  EXPECT_EQ(count(m, "duplicate-destination-ref"), 2u);
+  EXPECT_NE(find(m, "duplicate-destination-ref")->message.find("spec.destinationRefs[0]"), std::string::npos);
+  EXPECT_FALSE(m.has_errors());
+  ASSERT_EQ(m.sources.size(), 1u);
+  EXPECT_EQ(m.sources[0].destination_refs, std::vector<std::string>{"kuma"});
+  // The dangling one keeps its own index as written.
+  EXPECT_WARNING(m, "dangling-destination-ref", "spec.destinationRefs[2]");
+  EXPECT_EQ(find(m, "dangling-destination-ref")->column, 33);
 }
 
 TEST_F(ManifestTest, MultilineParser) {
@@ -774,6 +995,16 @@ TEST_F(ManifestTest, FilterValuesCardinality) {
                "spec.logFilter[0].values");
   EXPECT_FALSE(
       load({socket_cld(), clc(log_filter("- field: a\n  operator: DoesNotExist\n  values: []\n"))}).has_errors());
+  // A mistyped field hides no other finding (`y` is a YAML 1.1 boolean).
+  const Manifests typed = load(clc(log_filter("- {field: y, operator: In}\n")));
+  EXPECT_ERROR(typed, "type", "spec.logFilter[0].field");
+  EXPECT_ERROR(typed, "filter-values-cardinality", "spec.logFilter[0].values");
+  const Manifests regex = load(clc(log_filter("- {field: [a], operator: Regex, values: [\"(\"]}\n")));
+  EXPECT_ERROR(regex, "type", "spec.logFilter[0].field");
+  EXPECT_ERROR(regex, "regex-invalid", "spec.logFilter[0].values[0]");
+  const Manifests op = load(clc(kFileSpec + "labelFilter:\n- {field: \"\", operator: 5, values: [x]}\n"));
+  EXPECT_ERROR(op, "type", "spec.labelFilter[0].operator");
+  EXPECT_ERROR(op, "label-filter-field-empty", "spec.labelFilter[0].field");
 }
 
 // §7.3: values keep their YAML type; only integers and strings are allowed.
