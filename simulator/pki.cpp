@@ -1,6 +1,7 @@
 #include "simulator/pki.h"
 
-#include "simulator/openssl_ptr.h"
+#include "crypto/openssl_error.h"
+#include "crypto/openssl_ptr.h"
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -84,7 +85,7 @@ bool valid_dns_name(std::string_view name) {
   }
 }
 
-Error failure(const std::string& what) { return what + ": " + take_openssl_error(); }
+Error failure(const std::string& what) { return what + ": " + openssl::take_errors(); }
 
 Key new_key() { return Key(EVP_EC_gen("P-256")); }
 
@@ -239,15 +240,6 @@ std::array<OutputFile, 6> output_files(const Bundle& bundle) {
 
 std::string system_reason(int error) { return std::error_code(error, std::system_category()).message(); }
 
-// System errors carry errno as their reason, which OpenSSL has no text for.
-std::string reason_text(unsigned long code) {
-  if (ERR_SYSTEM_ERROR(code)) return system_reason(ERR_GET_REASON(code));
-  if (const char* reason = ERR_reason_error_string(code)) return reason;
-  std::array<char, 256> buffer{};
-  ERR_error_string_n(code, buffer.data(), buffer.size());
-  return buffer.data();
-}
-
 struct Fd {
   int fd;
   ~Fd() {
@@ -338,14 +330,4 @@ Error create(const std::string& dir, const Options& options, bool force, Bundle&
 // OpenSSL stacks its reasons from the root cause up ("No such file or
 // directory", "system lib", "no such file"): the generic "... lib" links and
 // repeats are left out.
-std::string take_openssl_error() {
-  std::string text;
-  while (const unsigned long code = ERR_get_error()) {
-    const std::string item = reason_text(code);
-    if (item.ends_with(" lib") || lowercase(text).find(lowercase(item)) != std::string::npos) continue;
-    text += (text.empty() ? "" : "; ") + item;
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
-
 }  // namespace kumasim::pki

@@ -70,8 +70,5 @@ Error write(const Bundle& bundle, const std::string& dir, bool force);
 // generate() then write().
 Error create(const std::string& dir, const Options& options, bool force, Bundle& out);
 
-// Empties this thread's OpenSSL error queue into one line of reasons ("no
-// start line", "key values mismatch"), for messages that also name the file.
-std::string take_openssl_error();
 
 }  // namespace kumasim::pki

@@ -1,5 +1,7 @@
 #include "simulator/tls_context.h"
 
+#include "crypto/openssl_error.h"
+
 #include "simulator/pki.h"
 
 #include <openssl/err.h>
@@ -16,7 +18,7 @@ namespace {
 
 // OpenSSL is called directly rather than through asio's context methods:
 // asio's exceptions name neither the file nor the reason clearly.
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS: " + what + ": " + pki::take_openssl_error()); }
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS: " + what + ": " + openssl::take_errors()); }
 
 // An encrypted key would otherwise make OpenSSL prompt on the terminal. With
 // no password it fails to load, and the reason starts with "problems getting

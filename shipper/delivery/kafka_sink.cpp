@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <variant>
 
 namespace kumasim::shipper {
 
@@ -146,7 +148,7 @@ void KafkaSink::run() {
       send_failed_again();
       if (!context_.stopper.wait_for(backoff_.next())) break;
     } else if (failed_ != 0 || window_full()) {
-      poll(kBusyPoll);  // only delivery reports can move things on
+      poll(kIdlePoll);  // only delivery reports move things on, and the first one ends the wait
     } else {
       produce_batch();
     }

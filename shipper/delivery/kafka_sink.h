@@ -9,8 +9,9 @@
 // permanent (kafka_error_permanent): the message is done, counted as
 // dropped_send and logged; or transient: the message goes back to the head
 // of the buffer and is sent again (`retried`), so that with Block nothing is
-// lost while the brokers are away. Vector drops both; like the TCP sink,
-// which sends unacknowledged messages again, this sink goes further.
+// lost while the brokers are away. Vector drops every failed message; like
+// the TCP sink, which sends unacknowledged messages again, this sink goes
+// further.
 //
 // What librdkafka holds (copies of the in-flight messages) is bounded by the
 // buffer's own size (kafka_in_flight_limit): while the brokers are away the
@@ -21,7 +22,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,7 +42,8 @@ std::vector<KafkaSetting> kafka_settings(const KafkaSpec& kafka, const TlsMateri
 // reports: a Memory buffer's maxEvents, at most 32768 (below librdkafka's
 // own queue bound, queue.buffering.max.messages=100000); and 64 MiB of keys
 // and values, or a Disk buffer's maxSize when smaller, so that large events
-// cannot take GBs.
+// cannot take GBs. A memory buffer counts only waiting messages, so with
+// Memory at most twice maxEvents are held in all.
 struct InFlightLimit {
   std::size_t messages = 0, bytes = 0;
 };

@@ -1,5 +1,7 @@
 #include "shipper/delivery/tls_client.h"
 
+#include "crypto/openssl_error.h"
+
 #include "shipper/delivery/net.h"
 
 #include <arpa/inet.h>
@@ -25,23 +27,8 @@ namespace {
 // trusted after this long.
 constexpr std::chrono::milliseconds kConfirmTimeout{250};
 
-// This thread's OpenSSL error queue as one line of reasons, emptied.
-std::string openssl_reasons() {
-  std::string text;
-  while (const unsigned long error = ERR_get_error()) {
-    const char* reason = ERR_reason_error_string(error);
-    char buffer[256];
-    if (reason == nullptr) {
-      ERR_error_string_n(error, buffer, sizeof buffer);
-      reason = buffer;
-    }
-    if (!text.empty()) text += "; ";
-    text += reason;
-  }
-  return text.empty() ? "unknown OpenSSL error" : text;
-}
 
-[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS " + what + ": " + openssl_reasons()); }
+[[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS " + what + ": " + openssl::take_errors()); }
 
 openssl::Bio memory_bio(const std::string& pem) {
   openssl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -124,7 +111,7 @@ std::string expect_host(SSL* ssl, const std::string& host) {
   }
   if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) != 1 ||
       SSL_set_tlsext_host_name(ssl, host.c_str()) != 1)
-    return "bad server name " + host + ": " + openssl_reasons();
+    return "bad server name " + host + ": " + openssl::take_errors();
   return {};
 }
 
@@ -150,7 +137,7 @@ std::string tls_error(const SSL* ssl, int result) {
       ERR_clear_error();
       return saved_errno != 0 ? errno_text(saved_errno) : "the peer closed the connection";
     case SSL_ERROR_SSL: {
-      std::string text = openssl_reasons();
+      std::string text = openssl::take_errors();
       const long verify = SSL_get_verify_result(ssl);
       if (verify != X509_V_OK) text += std::string(": ") + X509_verify_cert_error_string(verify);
       return text;
@@ -178,7 +165,7 @@ std::variant<SslSession, std::string> TlsClient::handshake(int fd, const std::st
                                                            std::chrono::milliseconds timeout) const {
   ERR_clear_error();
   SslSession ssl(SSL_new(context_.get()));
-  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) return "cannot set up a session: " + openssl_reasons();
+  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) return "cannot set up a session: " + openssl::take_errors();
   if (auto error = expect_host(ssl.get(), host); !error.empty()) return error;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   short revents = 0;

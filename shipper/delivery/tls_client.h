@@ -8,7 +8,7 @@
 
 #include "shipper/manifest/manifest.h"
 #include "shipper/delivery/stopper.h"
-#include "simulator/openssl_ptr.h"
+#include "crypto/openssl_ptr.h"
 
 #include <openssl/ssl.h>
 

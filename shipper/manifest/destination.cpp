@@ -4,7 +4,8 @@
 #include "formats/cef.h"
 #include "shipper/manifest/kinds.h"
 #include "shipper/manifest/rules.h"
-#include "simulator/openssl_ptr.h"
+#include "crypto/openssl_error.h"
+#include "crypto/openssl_ptr.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -168,22 +169,6 @@ TlsRead read_tls(const ObjectReader& tls, bool kafka) {
   return out;
 }
 
-// This thread's OpenSSL error queue as one line of reasons, emptied.
-std::string openssl_reasons() {
-  std::string text;
-  while (const unsigned long error = ERR_get_error()) {
-    const char* reason = ERR_reason_error_string(error);
-    char buffer[256];
-    if (reason == nullptr) {
-      ERR_error_string_n(error, buffer, sizeof buffer);
-      reason = buffer;
-    }
-    if (text.find(reason) != std::string::npos) continue;
-    if (!text.empty()) text += "; ";
-    text += reason;
-  }
-  return text.empty() ? "no reason given" : text;
-}
 
 openssl::Bio memory_bio(const std::string& pem) {
   return openssl::Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -218,7 +203,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
     auto bio = memory_bio(tls.ca_pem);
     int count = 0;
     while (openssl::Cert cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) ++count;
-    const std::string reasons = openssl_reasons();  // the read past the last certificate fails by design
+    const std::string reasons = openssl::take_errors();  // the read past the last certificate fails by design
     if (count == 0) pem_error(doc, *read.ca, "the decoded caFile holds no PEM certificate (OpenSSL: " + reasons + ")");
   }
   openssl::Cert leaf;
@@ -226,7 +211,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
     auto bio = memory_bio(tls.crt_pem);
     leaf.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!leaf) {
-      pem_error(doc, *read.crt, "the decoded crtFile holds no PEM certificate (OpenSSL: " + openssl_reasons() + ")");
+      pem_error(doc, *read.crt, "the decoded crtFile holds no PEM certificate (OpenSSL: " + openssl::take_errors() + ")");
     }
   }
   openssl::Key key;
@@ -234,7 +219,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
     auto bio = memory_bio(tls.key_pem);
     key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, key_password, const_cast<std::string*>(&tls.key_pass)));
     if (!key) {
-      const std::string reasons = openssl_reasons();
+      const std::string reasons = openssl::take_errors();
       if (tls.key_pem.find("ENCRYPTED") == std::string::npos) {
         pem_error(doc, *read.key, "the decoded keyFile holds no PEM private key (OpenSSL: " + reasons + ")");
       } else if (tls.key_pass.empty()) {
@@ -249,7 +234,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
   }
   if (leaf && key && X509_check_private_key(leaf.get(), key.get()) != 1) {
     doc.error(read.key->at, read.key->path, "tls-key-mismatch",
-              "keyFile is not the private key of the crtFile certificate (OpenSSL: " + openssl_reasons() +
+              "keyFile is not the private key of the crtFile certificate (OpenSSL: " + openssl::take_errors() +
                   "); " + std::string(kAgentFails));
   }
   ERR_clear_error();

@@ -1,6 +1,6 @@
 // The destination queue on its own (dkp-log-shipper.md §9): done_below()
-// bookkeeping, messages given back after a broken connection, and the disk
-// storage's segments, cursor and recovery from a crash.
+// bookkeeping, messages given back after a broken connection or a failed
+// delivery, and the disk storage's segments, cursor and recovery from a crash.
 #include "shipper/delivery/buffer.h"
 #include "shipper/delivery/disk_storage.h"
 
@@ -59,6 +59,35 @@ TEST_F(MemoryBuffer, GivenBackMessagesGoFirstInTheirOrder) {
   EXPECT_EQ(buffer.done_below(), 1u);
   ASSERT_EQ(buffer.take(10, 1 << 20, std::chrono::milliseconds(0)), 4u);
   EXPECT_EQ(in_flight_payloads(buffer), (std::vector<std::string>{"m1", "m2", "m3", "m4"}));
+}
+
+// A Kafka window whose reports came out of order: m0, m2 and m4 delivered,
+// m1 and m3 failed. m0 retires; m1 and m3 go back in their order, m2 and m4
+// leave, and done_below() waits for m1.
+TEST_F(MemoryBuffer, OnlyFailedMessagesGoBackAndTheDoneOnesLeave) {
+  auto buffer = make({10, 0});
+  for (std::uint64_t s = 0; s < 6; ++s) buffer.push(message("m" + std::to_string(s), s));
+  ASSERT_EQ(buffer.take(5, 1 << 20, std::chrono::milliseconds(0)), 5u);
+  buffer.retire(1);
+  EXPECT_EQ(buffer.give_back([](std::size_t i) { return i == 0 || i == 2; }), 2u);  // m1, m3
+  EXPECT_EQ(buffer.in_flight(), 0u);
+  EXPECT_EQ(buffer.done_below(), 1u);
+  ASSERT_EQ(buffer.take(10, 1 << 20, std::chrono::milliseconds(0)), 3u);
+  EXPECT_EQ(in_flight_payloads(buffer), (std::vector<std::string>{"m1", "m3", "m5"}));
+  buffer.retire(2);
+  EXPECT_EQ(buffer.done_below(), 5u);
+  buffer.retire(1);
+  EXPECT_EQ(buffer.done_below(), 6u);
+  EXPECT_TRUE(buffer.wait_idle(std::chrono::steady_clock::now()));
+}
+
+TEST_F(MemoryBuffer, NothingFailedLeavesTheBufferIdle) {
+  auto buffer = make({10, 0});
+  for (std::uint64_t s = 0; s < 3; ++s) buffer.push(message("m" + std::to_string(s), s));
+  ASSERT_EQ(buffer.take(10, 1 << 20, std::chrono::milliseconds(0)), 3u);
+  EXPECT_EQ(buffer.give_back([](std::size_t) { return false; }), 0u);
+  EXPECT_TRUE(buffer.wait_idle(std::chrono::steady_clock::now()));
+  EXPECT_EQ(buffer.done_below(), 3u);
 }
 
 TEST_F(MemoryBuffer, TakeStopsAtTheByteBudget) {
@@ -224,6 +253,25 @@ TEST_F(DiskStorageTest, PutBackEntriesComeFirst) {
   storage->put_back(std::move(second));
   storage->put_back(std::move(first));
   EXPECT_EQ(drain(*storage), (std::vector<std::string>{"m0", "m1", "m2"}));
+}
+
+// The cursor never moves past a message given back: after a restart it comes
+// again, and so do the done ones behind it (sent twice, never lost).
+TEST_F(DiskStorageTest, AFailedMessageGivenBackSurvivesARestart) {
+  {
+    DeliveryCounters counters;
+    Buffer buffer(open(), BufferSpec::WhenFull::block, counters, [](const std::string&) {});
+    for (std::uint64_t s = 0; s < 4; ++s) buffer.push(message("m" + std::to_string(s), s));
+    ASSERT_EQ(buffer.take(10, 1 << 20, std::chrono::milliseconds(0)), 4u);
+    buffer.retire(1);                                                         // m0 delivered
+    EXPECT_EQ(buffer.give_back([](std::size_t i) { return i == 0; }), 1u);  // m1 failed; m2, m3 delivered
+    ASSERT_EQ(buffer.take(10, 1 << 20, std::chrono::milliseconds(0)), 1u);
+    EXPECT_EQ(in_flight_payloads(buffer), (std::vector<std::string>{"m1"}));
+    buffer.give_back();  // stopped before m1 was delivered
+    buffer.close();
+  }
+  auto storage = open();
+  EXPECT_EQ(drain(*storage), (std::vector<std::string>{"m1", "m2", "m3"}));
 }
 
 TEST_F(DiskStorageTest, EmptySegmentsOfIdleRunsDoNotPileUp) {

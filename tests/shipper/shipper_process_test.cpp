@@ -37,11 +37,12 @@ void write(const fs::path& path, const std::string& text, std::ios::openmode mod
   std::ofstream(path, std::ios::binary | mode) << text;
 }
 
-// A plain TCP receiver; `close_after` lines, it closes each connection.
-TcpReceiver::Options receiver_options(bool listening = true, std::size_t close_after = 0) {
+// A TCP receiver (TLS with `tls`); `close_after` lines, it closes each connection.
+TcpReceiver::Options receiver_options(bool listening = true, std::size_t close_after = 0, SSL_CTX* tls = nullptr) {
   TcpReceiver::Options options;
   options.listening = listening;
   options.close_after = close_after;
+  options.tls = tls;
   return options;
 }
 
@@ -231,6 +232,7 @@ TEST_F(Shipper, DeliversOverTcpAndAccountsForEveryLine) {
   EXPECT_NE(lines[499].find(R"(line-499\")"), std::string::npos);
   EXPECT_NE(lines[500].find(R"("message":"not json")"), std::string::npos);
   EXPECT_NE(lines[0].find(R"("file":"/var/log/kube-audit/audit.log")"), std::string::npos);  // never the --root prefix
+  EXPECT_EQ(err().find("\033[K"), std::string::npos);  // no progress line when stderr is not a terminal
   const auto s = summary();
   EXPECT_EQ(s["read"], 501);
   EXPECT_EQ(s["dropped_oversize_line"], 1);
@@ -326,9 +328,7 @@ class TlsShipper : public Shipper {
 
 TEST_F(TlsShipper, VerifiesTheServerAgainstCaFile) {
   auto context = server_tls(bundle_);
-  TcpReceiver::Options options;
-  options.tls = context.get();
-  TcpReceiver receiver(options);
+  TcpReceiver receiver(receiver_options(true, 0, context.get()));
   write(audit_log(), numbered_lines(0, 50));
   ASSERT_EQ(run({"run", manifest(tls_manifest(receiver.port(), bundle_.ca.cert_pem)).string(), "--once", "--root",
                  (dir_ / "root").string()}),
@@ -339,9 +339,7 @@ TEST_F(TlsShipper, VerifiesTheServerAgainstCaFile) {
 
 TEST_F(TlsShipper, MutualTlsWithAnEncryptedClientKey) {
   auto context = server_tls(bundle_, bundle_.ca.cert_pem);
-  TcpReceiver::Options options;
-  options.tls = context.get();
-  TcpReceiver receiver(options);
+  TcpReceiver receiver(receiver_options(true, 0, context.get()));
   write(audit_log(), numbered_lines(0, 50));
   const std::string client = "        clientCrt:\n          crtFile: " + formats::base64_encode(bundle_.client.cert_pem) +
                              "\n          keyFile: " +
@@ -356,9 +354,7 @@ TEST_F(TlsShipper, MutualTlsWithAnEncryptedClientKey) {
 
 TEST_F(TlsShipper, AWrongCaIsRefusedAndNamed) {
   auto context = server_tls(bundle_);
-  TcpReceiver::Options options;
-  options.tls = context.get();
-  TcpReceiver receiver(options);
+  TcpReceiver receiver(receiver_options(true, 0, context.get()));
   write(audit_log(), numbered_lines(0, 5));
   start({"run", manifest(tls_manifest(receiver.port(), other_.ca.cert_pem)).string(), "--root",
          (dir_ / "root").string(), "--shutdown-timeout", "100"});

@@ -1,5 +1,5 @@
 #include "simulator/pki.h"
-#include "simulator/openssl_ptr.h"
+#include "crypto/openssl_ptr.h"
 #include "simulator/tls_context.h"
 
 #include <boost/asio/connect.hpp>

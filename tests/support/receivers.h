@@ -4,7 +4,7 @@
 // the test to compare; the tests wait on them with eventually().
 #pragma once
 
-#include "simulator/openssl_ptr.h"
+#include "crypto/openssl_ptr.h"
 #include "simulator/pki.h"
 
 #include <arpa/inet.h>
