@@ -6,6 +6,7 @@
 #include "support/child_process.h"
 #include "support/dkp_example.h"
 #include "support/eventually.h"
+#include "support/kafka_mock.h"
 #include "support/receivers.h"
 #include "support/test_data.h"
 
@@ -212,6 +213,26 @@ TEST_F(DocumentedConfiguration, TcpSyslogKeepsKubelet) {
 
 TEST_F(DocumentedConfiguration, KafkaJsonValue) {
   EXPECT_EQ(shipped("kuma-kafka.yaml"), read_file("fixtures/wire/dkp-gen-c-tcp.json"));
+}
+
+// The documented Kafka configuration (§14 #5) against librdkafka's mock
+// cluster: one message on k8s-logs for the kubelet line, value = the JSON
+// object without LF, key null.
+TEST_F(DocumentedConfiguration, KafkaDeliversToTheBroker) {
+  MockCluster cluster(1, 1, "k8s-logs");
+  std::string text = read_file("fixtures/manifests/kuma-kafka.yaml");
+  text = std::regex_replace(text, std::regex("kafka-address:9092"), cluster.bootstrap_servers().front());
+  write(audit_log(), kAuditLine + "\n" + kControllerLine + "\n");
+  std::vector<std::string> args = {"run", manifest(text, "kafka.yaml").string(), "--once"};
+  for (auto& a : example_flags()) args.push_back(a);
+  ASSERT_EQ(run(args), 0) << err();
+  const auto records = cluster.consume("k8s-logs", 1);
+  ASSERT_EQ(records.size(), 1u);
+  std::string json = read_file("fixtures/wire/dkp-gen-c-tcp.json");
+  json.pop_back();
+  EXPECT_EQ(records[0].value, json);
+  EXPECT_EQ(records[0].key, std::nullopt);
+  EXPECT_EQ(summary()["destinations"][0]["sent"], 1);
 }
 
 // ---------------------------------------------------------------- delivery
