@@ -34,7 +34,7 @@ nlohmann::json Accounting::to_json() const {
                         {"dropped_oversize_line", files.dropped_oversize_line},
                         {"dropped_filter", dropped_filter},
                         {"read_errors", read_errors},
-                        {"not_delivered", not_delivered},
+                        {"behind_checkpoint", behind_checkpoint},
                         {"rotations", files.rotations},
                         {"peak_rss_kib", peak_rss_kib},
                         {"destinations", nlohmann::json::array()}};
@@ -46,7 +46,7 @@ std::string Accounting::to_text() const {
   std::string out = "read " + std::to_string(read) + " lines (" + std::to_string(files.bytes) + " bytes), " +
                     std::to_string(files.dropped_oversize_line) + " over the line limit, " +
                     std::to_string(dropped_filter) + " filtered out, " + std::to_string(read_errors) +
-                    " read errors, " + std::to_string(not_delivered) + " not confirmed delivered at the end\n";
+                    " read errors, " + std::to_string(behind_checkpoint) + " behind the checkpoint at the end\n";
   for (const auto& d : destinations) {
     const DeliveryCounters& c = d.delivery->counters();
     out += "  " + d.name + " (" + d.description + "): sent " + std::to_string(c.sent.load()) + ", retried " +

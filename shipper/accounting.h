@@ -27,7 +27,10 @@ struct DestinationTally {
 
 struct Accounting {
   std::uint64_t read = 0, dropped_filter = 0, read_errors = 0;
-  std::uint64_t not_delivered = 0;  // read, but not confirmed delivered everywhere when the run ended
+  // Lines the checkpoint does not cover when the run ends: with --data-dir they
+  // are read again after a restart. Some of them may have been sent or dropped
+  // already; they are behind one that was not.
+  std::uint64_t behind_checkpoint = 0;
   long peak_rss_kib = 0;
   FileSourceCounters files;  // summed over sources at the end
   std::vector<DestinationTally> destinations;

@@ -248,7 +248,7 @@ void Runner::finish() {
     accounting_.files.dropped_oversize_line += c.dropped_oversize_line;
     accounting_.files.rotations += c.rotations;
   }
-  accounting_.not_delivered = ledger_.outstanding();
+  accounting_.behind_checkpoint = ledger_.outstanding();
   rusage usage{};
   if (::getrusage(RUSAGE_SELF, &usage) == 0) accounting_.peak_rss_kib = usage.ru_maxrss;
   progress_.finish(accounting_.read, accounting_.files.bytes);

@@ -175,7 +175,16 @@ void KafkaSink::produce_batch() {
     outcomes_.push_back(Outcome::pending);
     in_flight_bytes_ += copied_bytes(buffer.in_flight(i).message);
   }
-  for (std::size_t i = before; i < before + count && !context_.stopper.stopped(); ++i) produce(i);
+  for (std::size_t i = before; i < before + count && !context_.stopper.stopped(); ++i) {
+    if (failed_ == 0) {
+      produce(i);
+    } else {
+      // librdkafka refused one at once: the rest of the batch waits with it,
+      // so that they go out again in their order.
+      outcomes_[i] = Outcome::failed;
+      ++failed_;
+    }
+  }
   poll(std::chrono::milliseconds(0));
 }
 
