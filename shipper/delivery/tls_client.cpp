@@ -1,6 +1,7 @@
 #include "shipper/delivery/tls_client.h"
 
 #include "crypto/openssl_error.h"
+#include "crypto/pem.h"
 
 #include "shipper/delivery/net.h"
 
@@ -30,22 +31,10 @@ constexpr std::chrono::milliseconds kConfirmTimeout{250};
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error("TLS " + what + ": " + openssl::take_errors()); }
 
-openssl::Bio memory_bio(const std::string& pem) {
-  openssl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+openssl::Bio checked_bio(const std::string& pem) {
+  openssl::Bio bio = openssl::memory_bio(pem);
   if (!bio) fail("memory");
   return bio;
-}
-
-// An encrypted key without a keyPass would otherwise make OpenSSL prompt on
-// the terminal; an over-long one cannot be right either.
-int key_password(char* buffer, int size, int, void* user) {
-  const auto& password = *static_cast<const std::string*>(user);
-  if (password.empty() || password.size() > static_cast<std::size_t>(size)) {
-    ERR_raise(ERR_LIB_PEM, PEM_R_PROBLEMS_GETTING_PASSWORD);
-    return 0;
-  }
-  std::memcpy(buffer, password.data(), password.size());
-  return static_cast<int>(password.size());
 }
 
 void trust(SSL_CTX* context, const std::string& ca_pem) {
@@ -54,7 +43,7 @@ void trust(SSL_CTX* context, const std::string& ca_pem) {
     if (SSL_CTX_set_default_verify_paths(context) != 1) fail("system trust store");
     return;
   }
-  auto bio = memory_bio(ca_pem);
+  auto bio = checked_bio(ca_pem);
   X509_STORE* store = SSL_CTX_get_cert_store(context);
   int count = 0;
   while (openssl::Cert cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
@@ -67,7 +56,7 @@ void trust(SSL_CTX* context, const std::string& ca_pem) {
 
 void present(SSL_CTX* context, const TlsMaterial& material) {
   ERR_clear_error();
-  auto certs = memory_bio(material.crt_pem);
+  auto certs = checked_bio(material.crt_pem);
   openssl::Cert leaf(PEM_read_bio_X509(certs.get(), nullptr, nullptr, nullptr));
   if (!leaf || SSL_CTX_use_certificate(context, leaf.get()) != 1) fail("client certificate (crtFile)");
   // Intermediates follow the leaf in the same PEM.
@@ -79,8 +68,8 @@ void present(SSL_CTX* context, const TlsMaterial& material) {
   }
   ERR_clear_error();
   if (material.key_pem.empty()) throw std::runtime_error("TLS client certificate (crtFile) without a key (keyFile)");
-  auto key_bio = memory_bio(material.key_pem);
-  openssl::Key key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, key_password,
+  auto key_bio = checked_bio(material.key_pem);
+  openssl::Key key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, openssl::key_password,
                                            const_cast<std::string*>(&material.key_pass)));
   if (!key || SSL_CTX_use_PrivateKey(context, key.get()) != 1) fail("client key (keyFile)");
   if (SSL_CTX_check_private_key(context) != 1) fail("client key (keyFile) and certificate (crtFile)");

@@ -5,6 +5,7 @@
 #include "shipper/manifest/kinds.h"
 #include "shipper/manifest/rules.h"
 #include "crypto/openssl_error.h"
+#include "crypto/pem.h"
 #include "crypto/openssl_ptr.h"
 
 #include <openssl/err.h>
@@ -170,21 +171,6 @@ TlsRead read_tls(const ObjectReader& tls, bool kafka) {
 }
 
 
-openssl::Bio memory_bio(const std::string& pem) {
-  return openssl::Bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-// keyPass as the runner passes it: an empty one is no password, so an
-// encrypted key fails instead of OpenSSL prompting on the terminal.
-int key_password(char* buffer, int size, int, void* user) {
-  const auto& password = *static_cast<const std::string*>(user);
-  if (password.empty() || password.size() > static_cast<std::size_t>(size)) {
-    ERR_raise(ERR_LIB_PEM, PEM_R_PROBLEMS_GETTING_PASSWORD);
-    return 0;
-  }
-  std::memcpy(buffer, password.data(), password.size());
-  return static_cast<int>(password.size());
-}
 
 void pem_error(Doc& doc, const TlsField& field, const std::string& what) {
   doc.error(field.at, field.path, "tls-pem-invalid",
@@ -200,7 +186,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
   const TlsMaterial& tls = read.material;
   ERR_clear_error();
   if (read.ca && !tls.ca_pem.empty()) {
-    auto bio = memory_bio(tls.ca_pem);
+    auto bio = openssl::memory_bio(tls.ca_pem);
     int count = 0;
     while (openssl::Cert cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) ++count;
     const std::string reasons = openssl::take_errors();  // the read past the last certificate fails by design
@@ -208,7 +194,7 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
   }
   openssl::Cert leaf;
   if (read.crt && !tls.crt_pem.empty()) {
-    auto bio = memory_bio(tls.crt_pem);
+    auto bio = openssl::memory_bio(tls.crt_pem);
     leaf.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!leaf) {
       pem_error(doc, *read.crt, "the decoded crtFile holds no PEM certificate (OpenSSL: " + openssl::take_errors() + ")");
@@ -216,8 +202,8 @@ void check_tls_pem(Doc& doc, const TlsRead& read) {
   }
   openssl::Key key;
   if (read.key && !tls.key_pem.empty()) {
-    auto bio = memory_bio(tls.key_pem);
-    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, key_password, const_cast<std::string*>(&tls.key_pass)));
+    auto bio = openssl::memory_bio(tls.key_pem);
+    key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, openssl::key_password, const_cast<std::string*>(&tls.key_pass)));
     if (!key) {
       const std::string reasons = openssl::take_errors();
       if (tls.key_pem.find("ENCRYPTED") == std::string::npos) {
