@@ -29,12 +29,41 @@ void put_raw(const std::string& raw, nlohmann::json& out) {
   else out["raw_base64"] = base64_encode(raw);
 }
 
+// Bytes that may not be text (a key, a header value): as put_raw does, under `name` or `name`_base64.
+void put_bytes(const std::string& name, const std::optional<std::string>& bytes, nlohmann::json& out) {
+  if (!bytes) out[name] = nullptr;
+  else if (formats::utf8::is_valid(*bytes)) out[name] = *bytes;
+  else out[name + "_base64"] = base64_encode(*bytes);
+}
+
+nlohmann::json kafka_json(const KafkaRecord& record) {
+  nlohmann::json out{{"topic", record.topic}, {"partition", record.partition}, {"offset", record.offset}};
+  out["timestamp_ms"] = record.timestamp_ms ? nlohmann::json(*record.timestamp_ms) : nlohmann::json(nullptr);
+  put_bytes("key", record.key, out);
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [name, value] : record.headers) {
+    nlohmann::json header{{"name", name}};
+    put_bytes("value", value, header);
+    headers.push_back(std::move(header));
+  }
+  out["headers"] = std::move(headers);
+  return out;
+}
+
 }  // namespace
+
+std::size_t KafkaRecord::footprint() const {
+  std::size_t bytes = topic.capacity() + (key ? key->capacity() : 0);
+  for (const auto& [name, value] : headers) {
+    bytes += sizeof name + sizeof value + name.capacity() + (value ? value->capacity() : 0);
+  }
+  return bytes;
+}
 
 std::size_t ReceivedEvent::footprint() const {
   std::size_t lint_bytes = 0;
   for (const auto& lint : lints) lint_bytes += sizeof lint + lint.detail.capacity();
-  return sizeof *this + raw.capacity() + peer.capacity() + lint_bytes;
+  return sizeof *this + raw.capacity() + peer.capacity() + lint_bytes + (kafka ? kafka->footprint() : 0);
 }
 
 EventStore::EventStore(std::uint64_t max_bytes, const std::string& capture_path) : max_bytes_(max_bytes) {
@@ -118,6 +147,7 @@ nlohmann::json capture_record(const ReceivedEvent& event) {
   put_raw(event.raw, out);
   if (event.kuma_bytes) out["kuma_read"] = *event.kuma_bytes;  // KUMA's UDP buffer cut the datagram here
   if (event.error) out["error"] = {{"offset", event.error->offset}, {"reason", event.error->reason}};
+  if (event.kafka) out["kafka"] = kafka_json(*event.kafka);
   return out;
 }
 

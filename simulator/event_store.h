@@ -28,6 +28,19 @@ struct ListenerInfo {
   formats::NormalizerOptions options;
 };
 
+// Where a Kafka message came from (§2.3): KUMA records the key, headers and
+// timestamp but does not normalize them.
+struct KafkaRecord {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::optional<std::string> key;           // raw bytes; nullopt: no key
+  std::optional<std::int64_t> timestamp_ms;  // nullopt: the message has none
+  std::vector<std::pair<std::string, std::optional<std::string>>> headers;  // in order; a value may be null
+
+  std::size_t footprint() const;  // heap bytes held (the struct itself is in ReceivedEvent)
+};
+
 struct ReceivedEvent {
   std::uint64_t id = 0;  // assigned by the store, from 1
   std::shared_ptr<const ListenerInfo> listener;
@@ -36,12 +49,14 @@ struct ReceivedEvent {
   std::uint64_t size = 0;        // bytes the event occupied on the wire
   std::string raw;               // the bytes kept: all of them unless `truncated`
   bool truncated = false;
-  std::string_view delimited;    // how the event ended: "lf", "tab", "nul", "octet-count", "end-of-stream", "datagram"
+  // How the event ended: "lf", "tab", "nul", "octet-count", "end-of-stream", "datagram", "kafka-message".
+  std::string_view delimited;
   std::optional<std::size_t> kuma_bytes;  // how many of the bytes KUMA reads (UDP: its buffer); nullopt: all
   bool ok = true;
   formats::Codec format = formats::Codec::raw;
   std::optional<formats::DecodeError> error;
   formats::Lints lints;
+  std::optional<KafkaRecord> kafka;  // Kafka listeners only
 
   std::size_t footprint() const;  // bytes held in memory, for the store's bound
 };

@@ -23,25 +23,31 @@ std::map<std::string, std::uint64_t> ListenerStats::tls_failure_reasons() const 
   return reasons_;
 }
 
-nlohmann::json stats_json(const ListenerStats& s) {
+nlohmann::json stats_json(const ListenerStats& s, bool kafka) {
   auto get = [](const ListenerStats::Counter& c) { return c.load(std::memory_order_relaxed); };
   nlohmann::json lints = nlohmann::json::object();
   for (std::size_t i = 0; i < s.lints.size(); ++i) {
     if (const auto n = get(s.lints[i])) lints[std::string(lint_info(static_cast<LintId>(i)).name)] = n;
   }
-  return {{"frames", get(s.frames)},
-          {"bytes", get(s.bytes)},
-          {"decode_errors", get(s.decode_errors)},
-          {"truncations", get(s.truncations)},
-          {"lost_oversize", get(s.oversize)},
-          {"empty_frames", get(s.empty_frames)},
-          {"connections", get(s.connections)},
-          {"open_connections", get(s.open_connections)},
-          {"accept_errors", get(s.accept_errors)},
-          {"tls_failures", get(s.tls_failures)},
-          {"udp_kernel_drops", get(s.udp_kernel_drops)},
-          {"tls_failure_reasons", s.tls_failure_reasons()},
-          {"lints", std::move(lints)}};
+  nlohmann::json out{{"frames", get(s.frames)},
+                     {"bytes", get(s.bytes)},
+                     {"decode_errors", get(s.decode_errors)},
+                     {"truncations", get(s.truncations)},
+                     {"lost_oversize", get(s.oversize)},
+                     {"empty_frames", get(s.empty_frames)},
+                     {"connections", get(s.connections)},
+                     {"open_connections", get(s.open_connections)},
+                     {"accept_errors", get(s.accept_errors)},
+                     {"tls_failures", get(s.tls_failures)},
+                     {"udp_kernel_drops", get(s.udp_kernel_drops)},
+                     {"tls_failure_reasons", s.tls_failure_reasons()},
+                     {"lints", std::move(lints)}};
+  if (kafka) {
+    out["kafka_offset_gaps"] = get(s.kafka_offset_gaps);
+    out["kafka_lost_messages"] = get(s.kafka_lost_messages);
+    out["kafka_errors"] = get(s.kafka_errors);
+  }
+  return out;
 }
 
 FrameRecorder::FrameRecorder(ListenerContext& listener, std::string peer)
@@ -84,18 +90,34 @@ void FrameRecorder::record_datagram(std::string_view datagram) {
     if (datagram.size() <= buffer) return std::nullopt;  // all of it
     return from >= buffer ? 0 : std::min<std::size_t>(length, buffer - from);
   };
+  record_unit(datagram, context, "datagram", visible);
+}
+
+void FrameRecorder::record_message(std::string_view value, const KafkaRecord& record) {
+  // KUMA fetches whole messages (16 MB by default): it reads every byte, no octet counting.
+  const FrameContext context{Transport::kafka, value.size(), 0, false, false};
+  kafka_ = &record;
+  record_unit(value, context, "kafka-message", [](std::size_t, std::size_t) { return std::optional<std::size_t>(); });
+  kafka_ = nullptr;
+}
+
+void FrameRecorder::record_unit(std::string_view unit, const FrameContext& context, std::string_view whole,
+                                const std::function<std::optional<std::size_t>(std::size_t, std::size_t)>& visible) {
   if (!listener_.config.udp_delimited) {
-    record_bytes(datagram, datagram.size(), context, {"datagram", visible(0, datagram.size()), std::nullopt});
+    record_bytes(unit, unit.size(), context, {whole, visible(0, unit.size()), std::nullopt});
     return;
   }
   // Split on the delimiter; a trailing delimiter makes no empty event (§2.2).
   const std::string_view delimited = delimiter_name(listener_.config.delimiter);
-  for (std::size_t from = 0; from < datagram.size();) {
-    const std::size_t end = std::min(datagram.find(listener_.config.delimiter, from), datagram.size());
+  for (std::size_t from = 0; from < unit.size();) {
+    const std::size_t end = std::min(unit.find(listener_.config.delimiter, from), unit.size());
     if (end == from) {
       record_empty();
     } else {
-      record_bytes(datagram.substr(from, end - from), end - from, context, {delimited, visible(from, end - from), std::nullopt});
+      FrameContext part = context;
+      if (context.transport == Transport::kafka) part.size = end - from;  // a part is the event KUMA sees
+      const std::size_t length = end - from;
+      record_bytes(unit.substr(from, length), length, part, {delimited, visible(from, length), std::nullopt});
     }
     from = end + 1;
   }
@@ -112,6 +134,7 @@ void FrameRecorder::record_bytes(std::string_view bytes, std::uint64_t size, con
   event.truncated = bytes.size() < size;
   event.delimited = reading.delimited;
   event.kuma_bytes = reading.kuma_bytes;
+  if (kafka_) event.kafka = *kafka_;
   Normalized verdict = judge(bytes, event, reading);
   add_frame_lints(bytes, context, verdict.lints);
   event.ok = verdict.ok();

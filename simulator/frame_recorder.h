@@ -9,6 +9,7 @@
 #include "simulator/listener_config.h"
 #include "simulator/listener_stats.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,9 @@ class FrameRecorder {
   void record(const formats::Frame& frame);
   // One whole UDP datagram: one event, or one per delimited part.
   void record_datagram(std::string_view datagram);
+  // One Kafka message value (§2.3): one event "kafka-message", or one per
+  // delimited part; every event keeps the message's metadata.
+  void record_message(std::string_view value, const KafkaRecord& record);
   // Appends what was recorded since the last flush to the store.
   void flush();
 
@@ -47,6 +51,9 @@ class FrameRecorder {
   };
 
   void record_empty();
+  // One event per unit (datagram, message), or one per part when a delimiter is set.
+  void record_unit(std::string_view unit, const formats::FrameContext& context, std::string_view whole,
+                   const std::function<std::optional<std::size_t>(std::size_t, std::size_t)>& visible);
   void record_bytes(std::string_view bytes, std::uint64_t size, const formats::FrameContext& context,
                     const Reading& reading);
   formats::Normalized judge(std::string_view bytes, const ReceivedEvent& event, const Reading& reading);
@@ -58,6 +65,7 @@ class FrameRecorder {
   formats::StreamState state_;
   bool empty_linted_ = false;  // empty-frame is reported once per connection
   std::vector<ReceivedEvent> batch_;
+  const KafkaRecord* kafka_ = nullptr;  // the message being recorded, if any
 };
 
 // Nanoseconds since the epoch, UTC.

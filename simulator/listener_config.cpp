@@ -1,5 +1,6 @@
 #include "simulator/listener_config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -12,7 +13,8 @@ std::variant<Transport, std::string> transport_from(std::string_view scheme) {
   if (scheme == "tcp") return Transport::tcp;
   if (scheme == "udp") return Transport::udp;
   if (scheme == "tls") return Transport::tls;
-  return "unknown transport \"" + std::string(scheme) + "\" (tcp, udp or tls)";
+  if (scheme == "kafka") return Transport::kafka;
+  return "unknown transport \"" + std::string(scheme) + "\" (tcp, udp, tls or kafka)";
 }
 
 std::optional<std::uint64_t> number(std::string_view text) {
@@ -56,6 +58,28 @@ std::optional<std::string> read_framing(std::string_view value, ListenerConfig& 
   return std::nullopt;
 }
 
+// KUMA's rule for a Kafka topic and consumer group (§2.3).
+std::optional<std::string> read_kafka_name(std::string_view key, std::string_view value, std::string& out) {
+  const bool allowed = std::all_of(value.begin(), value.end(), [](char c) {
+    const bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    return alnum || c == '.' || c == '_' || c == '-';
+  });
+  if (value.empty() || value.size() > 255 || !allowed) {
+    return std::string(key) + " \"" + std::string(value) + "\" is not 1-255 characters of [A-Za-z0-9._-]";
+  }
+  out = value;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_count(std::string_view key, std::string_view value, int max, int& out) {
+  const auto n = number(value);
+  if (!n || *n == 0 || *n > static_cast<std::uint64_t>(max)) {
+    return std::string(key) + " \"" + std::string(value) + "\" is not 1-" + std::to_string(max);
+  }
+  out = static_cast<int>(*n);
+  return std::nullopt;
+}
+
 std::optional<std::string> read_option(std::string_view key, std::string_view value, ListenerConfig& config) {
   if (key == "name") {
     if (value.empty()) return std::string("name is empty");
@@ -79,6 +103,14 @@ std::optional<std::string> read_option(std::string_view key, std::string_view va
   } else if (key == "mode") {
     if (value != "encrypt" && value != "verify") return "mode \"" + std::string(value) + "\" is not encrypt or verify";
     config.tls.mode = value == "verify" ? tls::TlsMode::verify : tls::TlsMode::encrypt;
+  } else if (key == "topic") {
+    return read_kafka_name(key, value, config.topic);
+  } else if (key == "group") {
+    return read_kafka_name(key, value, config.group);
+  } else if (key == "partitions") {
+    return read_count(key, value, 1000, config.partitions);
+  } else if (key == "brokers") {
+    return read_count(key, value, 16, config.brokers);
   } else if (key == "cert" || key == "key" || key == "ca") {
     (key == "cert" ? config.tls.cert_file : key == "key" ? config.tls.key_file : config.tls.ca_file) = value;
   } else {
@@ -97,6 +129,26 @@ std::optional<std::string> check(const ListenerConfig& config) {
     return std::string("tls needs cert and key (PEM files; kumasim pki DIR makes them)");
   }
   if (config.tls.mode == tls::TlsMode::verify && config.tls.ca_file.empty()) return std::string("mode=verify needs ca");
+  const bool kafka = config.transport == Transport::kafka;
+  if (kafka && config.framing != formats::FramingMode::delimiter) {
+    return std::string("framing applies to tcp and tls only");
+  }
+  if (kafka && config.port != 0) {
+    return "port " + std::to_string(config.port) + ": the embedded broker picks its own ports, use port 0";
+  }
+  const auto& t = config.tls;
+  const bool any_tls =
+      t.mode != tls::TlsMode::encrypt || !t.cert_file.empty() || !t.key_file.empty() || !t.ca_file.empty();
+  if (kafka && any_tls) {
+    return std::string("TLS to the embedded broker is not supported yet");
+  }
+  if (kafka && config.buffer != 0) return std::string("buffer does not apply to kafka (KUMA fetches up to 16 MB)");
+  const ListenerConfig defaults;
+  const bool kafka_keys = config.topic != defaults.topic || config.group != defaults.group ||
+                          config.partitions != defaults.partitions || config.brokers != defaults.brokers;
+  if (!kafka && kafka_keys) {
+    return std::string("topic, group, partitions and brokers apply to kafka only");
+  }
   return std::nullopt;
 }
 

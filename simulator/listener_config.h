@@ -27,15 +27,20 @@ struct ListenerConfig {
   // TCP/TLS: KUMA cuts at a delimiter; rfc6587/auto emulate a generic syslog server.
   formats::FramingMode framing = formats::FramingMode::delimiter;
   char delimiter = '\n';
-  bool udp_delimited = false;  // UDP: one datagram is one event unless a delimiter is set
+  bool udp_delimited = false;  // UDP, Kafka: one datagram (message) is one event unless a delimiter is set
   std::uint64_t buffer = 0;    // the connector buffer; 0 = KUMA's default for the transport
   std::uint64_t rcvbuf = 4 * 1024 * 1024;  // UDP: the socket's receive buffer (SO_RCVBUF)
   tls::TlsSettings tls;  // TLS listeners: mode and PEM files
+  // Kafka (§2.3): the embedded broker's topic and cluster size, and KUMA's consumer group.
+  std::string topic = "kumasim";
+  std::string group = "kumasim";
+  int partitions = 1;
+  int brokers = 1;
 
   std::uint64_t buffer_size() const;  // `buffer` or the default
 };
 
-// Parses "tcp://HOST:PORT?key=value&..." (udp://, tls:// likewise); an error
+// Parses "tcp://HOST:PORT?key=value&..." (udp://, tls://, kafka:// likewise); an error
 // names the key and the rule. `index` names an unnamed listener ("tcp-1").
 std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index);
 

@@ -29,6 +29,9 @@ struct ListenerStats {
   Counter accept_errors{0};  // accepts that failed, e.g. out of file descriptors
   Counter tls_failures{0};   // failed handshakes (lost_tls)
   Counter udp_kernel_drops{0};  // datagrams the kernel dropped before we read them (SO_RXQ_OVFL)
+  Counter kafka_offset_gaps{0};    // Kafka: jumps past the next expected offset of a partition
+  Counter kafka_lost_messages{0};  // Kafka: messages skipped by those jumps (lost to KUMA)
+  Counter kafka_errors{0};         // Kafka: consumer errors reported by librdkafka
   std::array<Counter, formats::kLintCount> lints{};
 
   // Why TLS handshakes failed (rare: a lock is fine here).
@@ -42,7 +45,8 @@ struct ListenerStats {
   std::map<std::string, std::uint64_t> reasons_;
 };
 
-// {"frames":..., ..., "lints":{"cef-version-1":3, ...}} (only lints seen).
-nlohmann::json stats_json(const ListenerStats& stats);
+// {"frames":..., ..., "lints":{"cef-version-1":3, ...}} (only lints seen);
+// `kafka` adds the Kafka counters.
+nlohmann::json stats_json(const ListenerStats& stats, bool kafka = false);
 
 }  // namespace kumasim::sim

@@ -28,7 +28,8 @@ T scalar(const YAML::Node& node, const std::string& where) {
 
 // A listener map becomes the equivalent URL, so both forms share one parser and its checks.
 std::string url_from_map(const YAML::Node& node, const std::string& where) {
-  static const std::set<std::string> kKeys{"name", "codec", "delimiter", "framing", "buffer", "rcvbuf"};
+  static const std::set<std::string> kKeys{"name",   "codec", "delimiter", "framing",    "buffer",
+                                           "rcvbuf", "topic", "group",     "partitions", "brokers"};
   std::string transport = "tcp", address, query;
   auto add = [&](const std::string& key, const std::string& value) {
     query += (query.empty() ? "?" : "&") + key + "=" + value;

@@ -3,6 +3,7 @@
 #include "simulator/asio.h"
 #include "simulator/datagram_listener.h"
 #include "simulator/frame_recorder.h"
+#include "simulator/kafka_listener.h"
 #include "simulator/stream_listener.h"
 
 #include <stdexcept>
@@ -14,6 +15,7 @@ struct Server::Runtime {
   asio::io_context io;
   std::vector<std::unique_ptr<StreamListener>> stream_listeners;
   std::vector<std::unique_ptr<DatagramListener>> datagram_listeners;
+  std::vector<std::unique_ptr<KafkaListener>> kafka_listeners;  // no Asio: each has its consumer thread
   std::vector<nlohmann::json> bound;  // per listener, in configuration order
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -39,6 +41,22 @@ nlohmann::json bound_json(const ListenerConfig& config, const Endpoint& endpoint
           {"codec", formats::to_string(config.codec)}};
 }
 
+// A Kafka listener's address is its embedded broker's first bootstrap server.
+nlohmann::json bound_json(const ListenerConfig& config, const std::string& bootstrap) {
+  const std::string first = bootstrap.substr(0, bootstrap.find(','));
+  const auto colon = first.rfind(':');
+  const int port = colon == std::string::npos ? 0 : std::stoi(first.substr(colon + 1));
+  return {{"name", config.name},
+          {"transport", transport_name(config.transport)},
+          {"address", first},
+          {"port", port},
+          {"codec", formats::to_string(config.codec)},
+          {"bootstrap", bootstrap},
+          {"topic", config.topic},
+          {"group", config.group},
+          {"partitions", config.partitions}};
+}
+
 }  // namespace
 
 Server::Server(ServerConfig config)
@@ -47,7 +65,10 @@ Server::Server(ServerConfig config)
   for (const auto& listener : config_.listeners) {
     auto& context = contexts_.emplace_back(listener, info_for(listener), store_);
     try {
-      if (listener.transport == formats::Transport::udp) {
+      if (listener.transport == formats::Transport::kafka) {
+        auto& l = rt.kafka_listeners.emplace_back(std::make_unique<KafkaListener>(context));
+        rt.bound.push_back(bound_json(listener, l->bootstrap()));
+      } else if (listener.transport == formats::Transport::udp) {
         auto& l = rt.datagram_listeners.emplace_back(std::make_unique<DatagramListener>(rt.io, context));
         rt.bound.push_back(bound_json(listener, l->endpoint()));
       } else {
@@ -61,6 +82,7 @@ Server::Server(ServerConfig config)
   }
   for (auto& l : rt.stream_listeners) l->start();
   for (auto& l : rt.datagram_listeners) l->start();
+  for (auto& l : rt.kafka_listeners) l->start();
   rt.work.emplace(rt.io.get_executor());
   const unsigned threads = config_.io_threads ? config_.io_threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < threads; ++i) rt.threads.emplace_back([&rt] { rt.io.run(); });
@@ -74,6 +96,7 @@ Server::~Server() {
   for (auto& t : rt.threads) t.join();
   for (auto& l : rt.stream_listeners) l->stop();
   for (auto& l : rt.datagram_listeners) l->stop();
+  for (auto& l : rt.kafka_listeners) l->stop();
   store_.flush_capture();
 }
 
@@ -81,7 +104,10 @@ nlohmann::json Server::listeners_json() const { return runtime_->bound; }
 
 nlohmann::json Server::stats_json() const {
   nlohmann::json listeners = nlohmann::json::object();
-  for (const auto& context : contexts_) listeners[context.config.name] = sim::stats_json(context.stats);
+  for (const auto& context : contexts_) {
+    const bool kafka = context.config.transport == formats::Transport::kafka;
+    listeners[context.config.name] = sim::stats_json(context.stats, kafka);
+  }
   const auto store = store_.stats();
   return {{"listeners", std::move(listeners)},
           {"store", {{"events", store.events}, {"bytes", store.bytes}, {"evicted", store.evicted},

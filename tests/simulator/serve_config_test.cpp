@@ -71,6 +71,26 @@ TEST_F(ServeConfigTest, ErrorsNameTheFileThePlaceAndTheRule) {
   EXPECT_NE(error("- a\n- b\n").find("expected a map of settings"), std::string::npos);
 }
 
+TEST_F(ServeConfigTest, KafkaListenerMap) {
+  auto result = load(R"(
+listeners:
+  - name: kuma-kafka
+    transport: kafka
+    address: 127.0.0.1:0
+    topic: k8s-logs
+    group: kumasim
+    partitions: 2
+    codec: json
+)");
+  ASSERT_TRUE(std::holds_alternative<ServeFileConfig>(result)) << std::get<std::string>(result);
+  const auto& kafka = std::get<ServeFileConfig>(result).listeners.at(0);
+  EXPECT_EQ(kafka.transport, formats::Transport::kafka);
+  EXPECT_EQ(kafka.topic, "k8s-logs");
+  EXPECT_EQ(kafka.partitions, 2);
+  const auto bad = error("listeners:\n  - transport: kafka\n    address: 127.0.0.1:0\n    group: a/b\n");
+  EXPECT_NE(bad.find("group \"a/b\" is not 1-255 characters of [A-Za-z0-9._-]"), std::string::npos) << bad;
+}
+
 TEST(ServeConfig, UnreadableFile) {
   auto result = load_serve_config("/nonexistent/serve.yaml");
   ASSERT_TRUE(std::holds_alternative<std::string>(result));

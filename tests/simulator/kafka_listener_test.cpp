@@ -1,0 +1,275 @@
+// The Kafka listener with its embedded broker: a real librdkafka producer
+// (and the real kcat) produce to the bootstrap address the server publishes;
+// assertions read the store and the counters, with bounded polling.
+#include "simulator/kafka_listener.h"
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "simulator/server.h"
+#include "support/child_process.h"
+#include "support/eventually.h"
+
+namespace kumasim::sim {
+namespace {
+
+using kumasim::testing::eventually;
+
+std::variant<ListenerConfig, std::string> parse(std::string_view url) { return parse_listener_url(url, 1); }
+
+ListenerConfig listener(std::string_view url) {
+  auto parsed = parse(url);
+  EXPECT_TRUE(std::holds_alternative<ListenerConfig>(parsed)) << std::get<std::string>(parsed);
+  return std::get<ListenerConfig>(parsed);
+}
+
+std::string error_of(std::string_view url) {
+  auto parsed = parse(url);
+  if (std::holds_alternative<ListenerConfig>(parsed)) ADD_FAILURE() << url << " was accepted";
+  return std::get_if<std::string>(&parsed) ? std::get<std::string>(parsed) : "";
+}
+
+// A plain librdkafka producer: what a shipper or kcat would be.
+class Producer {
+ public:
+  explicit Producer(const std::string& bootstrap) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    EXPECT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof error), RD_KAFKA_CONF_OK);
+    EXPECT_EQ(rd_kafka_conf_set(conf, "linger.ms", "5", error, sizeof error), RD_KAFKA_CONF_OK);
+    handle_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
+    EXPECT_NE(handle_, nullptr) << error;
+  }
+
+  void produce(const std::string& topic, const std::string& value, const std::string& key, std::int64_t timestamp_ms,
+               const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    rd_kafka_headers_t* list = rd_kafka_headers_new(headers.size());
+    for (const auto& [name, header] : headers) {
+      rd_kafka_header_add(list, name.data(), static_cast<ssize_t>(name.size()), header.data(),
+                          static_cast<ssize_t>(header.size()));
+    }
+    const auto error =
+        rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                          RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+                          RD_KAFKA_V_HEADERS(list), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    ASSERT_EQ(error, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(error);
+  }
+
+  void flush() { ASSERT_EQ(rd_kafka_flush(handle_.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR); }
+
+ private:
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> handle_{nullptr, &rd_kafka_destroy};
+};
+
+class KafkaListenerTest : public ::testing::Test {
+ protected:
+  void start(std::string_view url) {
+    ServerConfig config;
+    config.listeners.push_back(listener(url));
+    config.io_threads = 1;
+    server_ = std::make_unique<Server>(std::move(config));
+  }
+  nlohmann::json bound() const { return server_->listeners_json()[0]; }
+  std::string bootstrap() const { return bound()["bootstrap"].get<std::string>(); }
+  std::uint64_t counter(const std::string& name) const {
+    return server_->stats_json()["listeners"]["kuma-kafka"][name].get<std::uint64_t>();
+  }
+  std::vector<nlohmann::json> events() {
+    EventRenderer render;
+    std::vector<nlohmann::json> out;
+    for (const auto& e : server_->store().find(EventQuery{})) out.push_back(render(e));
+    return out;
+  }
+  bool frames_reach(std::uint64_t n) {
+    return eventually([&] { return counter("frames") >= n; }, 30);
+  }
+
+  std::unique_ptr<Server> server_;
+};
+
+constexpr std::string_view kUrl = "kafka://127.0.0.1:0?name=kuma-kafka&topic=k8s-logs&group=kumasim&codec=json";
+
+TEST_F(KafkaListenerTest, PublishesTheEmbeddedBrokersBootstrapAddress) {
+  start("kafka://127.0.0.1:0?name=kuma-kafka&topic=k8s-logs&group=kuma-group&partitions=3&brokers=2");
+  const auto l = bound();
+  EXPECT_EQ(l["transport"], "kafka");
+  EXPECT_EQ(l["topic"], "k8s-logs");
+  EXPECT_EQ(l["group"], "kuma-group");
+  EXPECT_EQ(l["partitions"], 3);
+  const std::string all = l["bootstrap"];
+  EXPECT_EQ(std::count(all.begin(), all.end(), ','), 1) << all;  // two brokers
+  EXPECT_EQ(all.substr(0, all.find(',')), l["address"].get<std::string>());
+  EXPECT_NE(l["port"].get<int>(), 0);
+  const auto stats = server_->stats_json()["listeners"]["kuma-kafka"];
+  for (const char* name : {"kafka_offset_gaps", "kafka_lost_messages", "kafka_errors"})
+    EXPECT_EQ(stats[name], 0) << name;
+}
+
+TEST_F(KafkaListenerTest, EveryMessageIsOneEventWithItsMetadata) {
+  start(kUrl);
+  Producer producer(bootstrap());
+  constexpr int kCount = 50;
+  const std::int64_t timestamp = 1767225600000;  // 2026-01-01
+  for (int i = 0; i < kCount; ++i) {
+    producer.produce("k8s-logs", R"({"seq":)" + std::to_string(i) + R"(,"msg":"hello"})", "pod-" + std::to_string(i),
+                     timestamp + i, {{"trace", "t" + std::to_string(i)}, {"bin", std::string("\xff\x00", 2)}});
+  }
+  producer.flush();
+  ASSERT_TRUE(frames_reach(kCount));
+  const auto got = events();
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    const auto& e = got[static_cast<std::size_t>(i)];
+    SCOPED_TRACE(e.dump());
+    EXPECT_EQ(e["transport"], "kafka");
+    EXPECT_EQ(e["peer"], "kafka:k8s-logs/0");
+    EXPECT_EQ(e["delimited"], "kafka-message");
+    EXPECT_EQ(e["ok"], true);
+    EXPECT_EQ(e["format"], "json");
+    EXPECT_EQ(e["fields"]["seq"], i);
+    const auto& k = e["kafka"];
+    EXPECT_EQ(k["topic"], "k8s-logs");
+    EXPECT_EQ(k["partition"], 0);
+    EXPECT_EQ(k["offset"], i);
+    EXPECT_EQ(k["key"], "pod-" + std::to_string(i));
+    EXPECT_EQ(k["timestamp_ms"], timestamp + i);
+    ASSERT_EQ(k["headers"].size(), 2u);
+    EXPECT_EQ(k["headers"][0]["name"], "trace");
+    EXPECT_EQ(k["headers"][0]["value"], "t" + std::to_string(i));
+    EXPECT_EQ(k["headers"][1]["name"], "bin");
+    EXPECT_EQ(k["headers"][1]["value_base64"], "/wA=");  // not UTF-8: base64, as raw bytes are
+  }
+  EXPECT_EQ(counter("decode_errors"), 0u);
+  EXPECT_EQ(counter("kafka_offset_gaps"), 0u);
+  EXPECT_EQ(counter("kafka_lost_messages"), 0u);
+}
+
+TEST_F(KafkaListenerTest, ADelimiterSplitsAMessage) {
+  start("kafka://127.0.0.1:0?name=kuma-kafka&topic=k8s-logs&codec=json&delimiter=lf");
+  Producer producer(bootstrap());
+  producer.produce("k8s-logs", "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n", "key", 1);
+  producer.flush();
+  ASSERT_TRUE(frames_reach(3));
+  const auto got = events();
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& e = got[static_cast<std::size_t>(i)];
+    EXPECT_EQ(e["delimited"], "lf");
+    EXPECT_EQ(e["fields"]["a"], i + 1);
+    EXPECT_EQ(e["kafka"]["offset"], 0);  // every part keeps its message's metadata
+    EXPECT_EQ(e["kafka"]["key"], "key");
+  }
+  EXPECT_EQ(counter("empty_frames"), 1u);  // the empty part, skipped as KUMA does
+}
+
+// The embedded broker keeps ~5 MiB per partition: 20 MiB produced before the
+// consumer has joined its group (the mock delays the first join ~3 s) loses
+// the oldest. Whatever the timing, every message is either an event or counted lost.
+TEST_F(KafkaListenerTest, MessagesTheBrokerDroppedAreCountedLost) {
+  start("kafka://127.0.0.1:0?name=kuma-kafka&topic=k8s-logs&codec=raw");
+  Producer producer(bootstrap());
+  constexpr int kCount = 200;
+  const std::string value(100 * 1024, 'x');
+  for (int i = 0; i < kCount; ++i) producer.produce("k8s-logs", value, std::to_string(i), 1);
+  producer.flush();
+  ASSERT_TRUE(eventually([&] { return counter("frames") + counter("kafka_lost_messages") >= kCount; }, 30));
+  EXPECT_EQ(counter("frames") + counter("kafka_lost_messages"), static_cast<std::uint64_t>(kCount));
+  if (counter("kafka_lost_messages") > 0) {
+    EXPECT_GE(counter("kafka_offset_gaps"), 1u);
+    EXPECT_EQ(events().front()["kafka"]["offset"], counter("kafka_lost_messages"));  // the oldest went first
+  }
+}
+
+TEST_F(KafkaListenerTest, StopsPromptlyWithoutMessages) {
+  start(kUrl);
+  const auto begin = std::chrono::steady_clock::now();
+  server_.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(10));
+}
+
+// The real kcat, as a shipper test would use it: one line of the file, one message.
+TEST_F(KafkaListenerTest, KcatProducesLinesFromAFile) {
+  std::filesystem::path kcat;
+  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
+    if (std::filesystem::exists(std::filesystem::path(dir) / "kcat")) kcat = std::filesystem::path(dir) / "kcat";
+  }
+  if (kcat.empty()) GTEST_SKIP() << "kcat is not installed";
+  start(kUrl);
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("kumasim-kcat-" + std::to_string(::getpid()) + "-" +
+                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream lines(dir / "lines.json");
+    for (int i = 0; i < 20; ++i) lines << R"({"line":)" << i << "}\n";
+  }
+  kumasim::testing::ChildProcess child(
+      {kcat.string(), "-P", "-b", bootstrap(), "-t", "k8s-logs", "-l", (dir / "lines.json").string()}, dir / "kcat.out",
+      dir / "kcat.err");
+  const auto status = child.wait(30);
+  std::ifstream err(dir / "kcat.err");
+  std::stringstream text;
+  text << err.rdbuf();
+  ASSERT_EQ(status, 0) << text.str();
+  ASSERT_TRUE(frames_reach(20));
+  const auto got = events();
+  ASSERT_EQ(got.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(got[static_cast<std::size_t>(i)]["fields"]["line"], i);
+    EXPECT_EQ(got[static_cast<std::size_t>(i)]["kafka"]["key"], nullptr);  // kcat -l sends no key
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KafkaOffsetTracker, CountsTheMessagesAJumpSkips) {
+  OffsetTracker offsets;
+  EXPECT_EQ(offsets.observe(0, 0), 0u);
+  EXPECT_EQ(offsets.observe(0, 1), 0u);
+  EXPECT_EQ(offsets.observe(0, 5), 3u);  // 2, 3 and 4 are gone
+  EXPECT_EQ(offsets.observe(0, 3), 0u);  // a redelivery, not a loss
+  EXPECT_EQ(offsets.observe(0, 6), 0u);
+  EXPECT_EQ(offsets.observe(1, 2), 2u);  // a partition starts at 0
+}
+
+TEST(KafkaListenerUrl, KeysAndDefaults) {
+  const auto config =
+      listener("kafka://127.0.0.1:0?name=k&topic=k8s-logs&group=kumasim&partitions=4&brokers=3&delimiter=tab");
+  EXPECT_EQ(config.transport, formats::Transport::kafka);
+  EXPECT_EQ(config.topic, "k8s-logs");
+  EXPECT_EQ(config.group, "kumasim");
+  EXPECT_EQ(config.partitions, 4);
+  EXPECT_EQ(config.brokers, 3);
+  EXPECT_TRUE(config.udp_delimited);
+  EXPECT_EQ(config.delimiter, '\t');
+  const auto plain = listener("kafka://:0");
+  EXPECT_EQ(plain.name, "kafka-1");
+  EXPECT_FALSE(plain.udp_delimited);  // §2.3: splitting is off by default
+  EXPECT_EQ(listener("kafka://:0?topic=" + std::string(255, 'a')).topic.size(), 255u);
+}
+
+TEST(KafkaListenerUrl, TopicAndGroupFollowKumasRule) {
+  const std::string rule = "is not 1-255 characters of [A-Za-z0-9._-]";
+  for (const char* name : {"topic", "group"}) {
+    const std::string key = name;
+    for (const std::string& bad :
+         {std::string(), std::string("a b"), std::string("logs/k8s"), std::string("ü"), std::string(256, 'a')}) {
+      const auto error = error_of("kafka://127.0.0.1:0?" + key + "=" + bad);
+      EXPECT_NE(error.find(key + " \"" + bad + "\" " + rule), std::string::npos) << error;
+    }
+  }
+  EXPECT_NE(error_of("kafka://127.0.0.1:0?partitions=0").find("partitions \"0\" is not 1-1000"), std::string::npos);
+  EXPECT_NE(error_of("kafka://127.0.0.1:9092").find("use port 0"), std::string::npos);
+  EXPECT_NE(error_of("kafka://127.0.0.1:0?framing=rfc6587").find("framing applies to tcp and tls only"),
+            std::string::npos);
+  EXPECT_NE(error_of("tcp://127.0.0.1:0?topic=logs").find("apply to kafka only"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kumasim::sim
