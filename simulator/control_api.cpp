@@ -92,7 +92,73 @@ void metric(std::string& out, const std::string& name, const std::string& help, 
   out.append(type).append("\n");
 }
 
+// The body of POST /api/v1/listeners/NAME/faults; an error names the field.
+std::variant<KafkaFault, std::string> read_fault(const nlohmann::json& body) {
+  if (!body.is_object()) return std::string("the body must be a JSON object");
+  KafkaFault fault;
+  const auto integer = [](const nlohmann::json& value, const std::string& field, std::int64_t min,
+                          std::int64_t max) -> std::variant<int, std::string> {
+    if (!value.is_number_integer() || value.get<std::int64_t>() < min || value.get<std::int64_t>() > max) {
+      return field + " must be an integer " + std::to_string(min) + "-" + std::to_string(max);
+    }
+    return static_cast<int>(value.get<std::int64_t>());
+  };
+  for (const auto& [field, value] : body.items()) {
+    if (field == "broker" || field == "rtt_ms") {
+      auto n = integer(value, field, field == "broker" ? 1 : 0, field == "broker" ? 16 : 60000);
+      if (auto* message = std::get_if<std::string>(&n)) return *message;
+      (field == "broker" ? fault.broker : fault.rtt_ms) = std::get<int>(n);
+    } else if (field == "down") {
+      if (!value.is_boolean()) return std::string("down must be true or false");
+      fault.down = value.get<bool>();
+    } else if (field == "request_errors") {
+      if (!value.is_object()) return std::string("request_errors must be an object {api, error, count}");
+      KafkaFault::RequestErrors errors;
+      static const std::map<std::string, int> kApis{{"produce", 0}, {"fetch", 1}};
+      const auto api = value.find("api");
+      if (api == value.end() || !api->is_string() || !kApis.count(api->get<std::string>())) {
+        return std::string("request_errors.api must be \"produce\" or \"fetch\"");
+      }
+      errors.api = kApis.at(api->get<std::string>());
+      const auto error = value.find("error");
+      const auto code = error != value.end() && error->is_string() ? kafka_error_code(error->get<std::string>()) : std::nullopt;
+      if (!code) return std::string("request_errors.error must be a Kafka error name, e.g. \"NOT_LEADER_FOR_PARTITION\"");
+      errors.error = *code;
+      if (const auto count = value.find("count"); count != value.end()) {
+        auto n = integer(*count, "request_errors.count", 1, 100000);
+        if (auto* message = std::get_if<std::string>(&n)) return *message;
+        errors.count = std::get<int>(n);
+      }
+      for (const auto& [key, ignored] : value.items()) {
+        if (key != "api" && key != "error" && key != "count") return "request_errors." + key + " is not a field (api, error, count)";
+      }
+      fault.request_errors = errors;
+    } else {
+      return field + " is not a field (broker, down, rtt_ms, request_errors)";
+    }
+  }
+  if (!fault.down && !fault.rtt_ms && !fault.request_errors) return std::string("nothing to do: give down, rtt_ms or request_errors");
+  if (fault.down && !fault.broker) return std::string("down needs broker");
+  return fault;
+}
+
 }  // namespace
+
+Response ControlApi::faults(const Request& request, const std::string& name) {
+  const auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return error(request, http::status::bad_request, "the body is not JSON");
+  auto fault = read_fault(body);
+  if (auto* message = std::get_if<std::string>(&fault)) return error(request, http::status::bad_request, *message);
+  using Kind = Server::FaultResult::Kind;
+  const auto result = server_.inject_kafka_fault(name, std::get<KafkaFault>(fault));
+  switch (result.kind) {
+    case Kind::applied: return reply_json(request, {{"listener", name}, {"applied", body}});
+    case Kind::no_listener: return error(request, http::status::not_found, result.message);
+    case Kind::not_embedded_kafka: return error(request, http::status::conflict, result.message);
+    case Kind::rejected: return error(request, http::status::bad_request, result.message);
+  }
+  return error(request, http::status::internal_server_error, "unknown fault result");
+}
 
 ControlApi::ControlApi(Server& server, std::string token) : server_(server), token_(std::move(token)) {}
 
@@ -113,6 +179,12 @@ Response ControlApi::handle(const Request& request) {
   }
   if (path == "/api/v1/expect" && method == http::verb::post) return expect(request);
   if (path == "/metrics" && method == http::verb::get) return metrics();
+  constexpr std::string_view kListeners = "/api/v1/listeners/", kFaults = "/faults";
+  if (path.size() > kListeners.size() + kFaults.size() && path.substr(0, kListeners.size()) == kListeners &&
+      path.substr(path.size() - kFaults.size()) == kFaults) {
+    if (method != http::verb::post) return error(request, http::status::method_not_allowed, "faults take POST");
+    return faults(request, std::string(path.substr(kListeners.size(), path.size() - kListeners.size() - kFaults.size())));
+  }
   return error(request, http::status::not_found, "no route for " + std::string(request.method_string()) + " " + std::string(path));
 }
 

@@ -31,6 +31,7 @@ class ControlApi {
   Response expect(const Request& request);
   Response metrics();
   Response listeners();
+  Response faults(const Request& request, const std::string& name);
 
   Server& server_;
   std::string token_;

@@ -3,10 +3,12 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 namespace kumasim::sim {
 namespace {
@@ -16,11 +18,33 @@ using Handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 // How long one poll may block: the bound on how long stop() waits.
 constexpr int kPollMs = 100;
 
+// Every setting librdkafka refuses is reported with its name and librdkafka's
+// reason; a password is never echoed.
 void set(rd_kafka_conf_t* conf, const char* name, const std::string& value) {
   char error[512];
   if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
-    throw std::runtime_error(std::string("consumer setting ") + name + "=" + value + ": " + error);
+    const bool secret = std::string_view(name) == "sasl.password";
+    throw std::runtime_error(std::string("librdkafka refuses consumer setting ") + name + "=" +
+                             (secret ? "(hidden)" : value) + ": " + error);
+  }
+}
+
+// KUMA's security settings (§2.3) as librdkafka's.
+void set_security(rd_kafka_conf_t* conf, const ListenerConfig& config) {
+  const bool sasl = config.sasl != KafkaSasl::none;
+  const bool tls = config.kafka_tls != KafkaTls::off;
+  set(conf, "security.protocol", sasl ? (tls ? "sasl_ssl" : "sasl_plaintext") : (tls ? "ssl" : "plaintext"));
+  if (sasl) {
+    set(conf, "sasl.mechanism", sasl_mechanism(config.sasl));
+    set(conf, "sasl.username", config.username);
+    set(conf, "sasl.password", config.password);
+  }
+  if (tls) {
+    if (!config.tls.ca_file.empty()) set(conf, "ssl.ca.location", config.tls.ca_file);
+    if (!config.tls.cert_file.empty()) set(conf, "ssl.certificate.location", config.tls.cert_file);
+    if (!config.tls.key_file.empty()) set(conf, "ssl.key.location", config.tls.key_file);
+    set(conf, "enable.ssl.certificate.verification", config.kafka_tls == KafkaTls::verify ? "true" : "false");
   }
 }
 
@@ -51,18 +75,39 @@ KafkaRecord record_of(const rd_kafka_message_t& m) {
 
 }  // namespace
 
+std::optional<int> kafka_error_code(std::string_view name) {
+  constexpr std::string_view kPrefix = "RD_KAFKA_RESP_ERR_";
+  if (name.substr(0, kPrefix.size()) == kPrefix) name.remove_prefix(kPrefix.size());
+  if (name.empty() || name.front() == '_') return std::nullopt;  // "_TRANSPORT"...: the client's, not a broker's
+  const rd_kafka_err_desc* descs = nullptr;
+  std::size_t count = 0;
+  rd_kafka_get_err_descs(&descs, &count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (descs[i].name != nullptr && descs[i].code > 0 && name == descs[i].name) return descs[i].code;
+  }
+  return std::nullopt;
+}
+
 std::uint64_t OffsetTracker::observe(std::int32_t partition, std::int64_t offset) {
   auto& next = next_[partition];
+  if (next < 0) next = offset;  // the start was unknown: this is it
   if (offset < next) return 0;
   const auto lost = static_cast<std::uint64_t>(offset - next);
   next = offset + 1;
   return lost;
 }
 
+void OffsetTracker::resume_at(std::int32_t partition, std::int64_t offset) {
+  auto& next = next_[partition];
+  if (offset > next) next = offset;
+}
+
+void OffsetTracker::start_unknown(std::int32_t partition) { next_.try_emplace(partition, -1); }
+
 // The mock cluster and the producer handle librdkafka requires as its owner.
 class KafkaListener::EmbeddedCluster {
  public:
-  explicit EmbeddedCluster(const ListenerConfig& config) {
+  explicit EmbeddedCluster(const ListenerConfig& config) : brokers_(config.brokers) {
     char error[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, nullptr);  // the owner has no bootstrap.servers, and would say so
@@ -86,10 +131,40 @@ class KafkaListener::EmbeddedCluster {
 
   const std::string& bootstrap() const { return bootstrap_; }
 
+  std::optional<std::string> inject(const KafkaFault& fault) {
+    if (fault.broker && (*fault.broker < 1 || *fault.broker > brokers_)) {
+      return "broker " + std::to_string(*fault.broker) + " is not 1-" + std::to_string(brokers_);
+    }
+    if (fault.down && !fault.broker) return std::string("down needs broker");
+    const auto check = [](rd_kafka_resp_err_t error, const std::string& what) -> std::optional<std::string> {
+      if (error == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+      return what + ": " + rd_kafka_err2str(error);
+    };
+    if (fault.down) {
+      const auto id = *fault.broker;
+      const auto error = *fault.down ? rd_kafka_mock_broker_set_down(cluster_, id) : rd_kafka_mock_broker_set_up(cluster_, id);
+      if (auto problem = check(error, "down")) return problem;
+    }
+    if (fault.rtt_ms) {
+      for (int id = 1; id <= brokers_; ++id) {
+        if (fault.broker && *fault.broker != id) continue;
+        if (auto problem = check(rd_kafka_mock_broker_set_rtt(cluster_, id, *fault.rtt_ms), "rtt_ms")) return problem;
+      }
+    }
+    if (fault.request_errors) {
+      const auto& r = *fault.request_errors;
+      const std::vector<rd_kafka_resp_err_t> errors(static_cast<std::size_t>(r.count),
+                                                     static_cast<rd_kafka_resp_err_t>(r.error));
+      rd_kafka_mock_push_request_errors_array(cluster_, static_cast<std::int16_t>(r.api), errors.size(), errors.data());
+    }
+    return std::nullopt;
+  }
+
  private:
   Handle owner_{nullptr, &rd_kafka_destroy};  // declared first: destroyed after the cluster
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
   std::string bootstrap_;
+  int brokers_;
 };
 
 // KUMA's consumer: the group, earliest offsets, one thread polling with a
@@ -105,13 +180,23 @@ class KafkaListener::Consumer {
     set(conf, "enable.partition.eof", "false");
     set(conf, "fetch.max.bytes", "16777216");     // KUMA's "size of message to fetch"
     set(conf, "log.connection.close", "false");  // the broker closes idle connections: not news
+    if (config.embedded) {
+      // librdkafka's mock broker holds an empty fetch for the whole wait
+      // instead of answering when data arrives: a short wait keeps the
+      // embedded broker as quick as a real one. (A shorter socket timeout
+      // would trip an assertion of the 2.0 mock's group coordinator.)
+      set(conf, "fetch.wait.max.ms", "10");
+    } else {
+      set_security(conf, config);
+    }
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_error_cb(conf, &Consumer::on_error);
+    rd_kafka_conf_set_rebalance_cb(conf, &Consumer::on_rebalance);
     char error[512];
     handle_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
     if (!handle_) {
       rd_kafka_conf_destroy(conf);  // only a successful rd_kafka_new takes it
-      throw std::runtime_error(std::string("cannot create the consumer: ") + error);
+      throw std::runtime_error(std::string("librdkafka refuses the consumer's settings: ") + error);
     }
     rd_kafka_poll_set_consumer(handle_.get());  // errors come through consumer_poll
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
@@ -135,6 +220,7 @@ class KafkaListener::Consumer {
     if (thread_.joinable()) thread_.join();
     if (handle_) rd_kafka_consumer_close(handle_.get());  // leaves the group before the broker goes
     handle_.reset();
+    listener_.stats.kafka_assigned_partitions.store(0, std::memory_order_relaxed);
   }
 
  private:
@@ -173,18 +259,63 @@ class KafkaListener::Consumer {
     it->second.flush();
   }
 
-  // Counted every time; written to stderr once per change of error, so that
-  // a broker down for a minute is one line, not hundreds.
+  // Counted every time and kept as the stats' kafka_last_error; written to
+  // stderr once per change of error, so that a broker down for a minute is
+  // one line, not hundreds.
   void report(rd_kafka_resp_err_t error, const std::string& reason) {
+    std::string text = std::string(rd_kafka_err2name(error)) + ": " + reason;
+    const bool news = error != last_error_.exchange(error);
+    if (news) std::cerr << "kumasim: kafka listener " << listener_.config.name << ": " << text << "\n";
+    // The text first: whoever sees the count go up finds the error it counts.
+    listener_.stats.set_kafka_last_error(std::move(text));
     ListenerStats::bump(listener_.stats.kafka_errors);
-    if (error == last_error_) return;
-    last_error_ = error;
-    std::cerr << "kumasim: kafka listener " << listener_.config.name << ": " << rd_kafka_err2name(error) << ": "
-              << reason << "\n";
   }
 
   static void on_error(rd_kafka_t*, int error, const char* reason, void* opaque) {
     static_cast<Consumer*>(opaque)->report(static_cast<rd_kafka_resp_err_t>(error), reason);
+  }
+
+  // The group's assignment: taken as given, and counted. A partition resumes
+  // at its committed offset, so the messages before it are not counted lost.
+  static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
+                           void* opaque) {
+    auto& self = *static_cast<Consumer*>(opaque);
+    auto& assigned = self.listener_.stats.kafka_assigned_partitions;
+    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+    if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self.track(handle, partitions);
+      if (cooperative) {
+        if (auto* problem = rd_kafka_incremental_assign(handle, partitions)) rd_kafka_error_destroy(problem);
+        assigned.fetch_add(static_cast<std::uint64_t>(partitions->cnt), std::memory_order_relaxed);
+      } else {
+        rd_kafka_assign(handle, partitions);
+        assigned.store(static_cast<std::uint64_t>(partitions->cnt), std::memory_order_relaxed);
+      }
+      return;
+    }
+    if (error != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) self.report(error, "rebalance failed");
+    if (cooperative) {
+      if (auto* problem = rd_kafka_incremental_unassign(handle, partitions)) rd_kafka_error_destroy(problem);
+      const auto gone = std::min<std::uint64_t>(assigned.load(), static_cast<std::uint64_t>(partitions->cnt));
+      assigned.fetch_sub(gone, std::memory_order_relaxed);
+    } else {
+      rd_kafka_assign(handle, nullptr);
+      assigned.store(0, std::memory_order_relaxed);
+    }
+  }
+
+  // Where consumption of newly assigned partitions starts: a committed offset
+  // (someone read up to there), else the topic's start: 0 for the fresh
+  // embedded topic, unknown for an external one.
+  void track(rd_kafka_t* handle, const rd_kafka_topic_partition_list_t* partitions) {
+    rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(partitions);
+    const bool known = rd_kafka_committed(handle, committed, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (int i = 0; i < committed->cnt; ++i) {
+      const auto& p = committed->elems[i];
+      if (known && p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) offsets_.resume_at(p.partition, p.offset);
+      else if (!listener_.config.embedded) offsets_.start_unknown(p.partition);
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
   }
 
   ListenerContext& listener_;
@@ -193,21 +324,43 @@ class KafkaListener::Consumer {
   Handle handle_{nullptr, &rd_kafka_destroy};
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  rd_kafka_resp_err_t last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;  // the consumer thread's only
+  std::atomic<rd_kafka_resp_err_t> last_error_{RD_KAFKA_RESP_ERR_NO_ERROR};  // librdkafka's threads and ours
 };
 
+namespace {
+
+// §2.3: KUMA refuses TLS with an IP-address URL. kumasim connects anyway (a
+// test cluster often has only an address) and reports the lint.
+void lint_tls_ip_url(ListenerContext& listener) {
+  const auto& config = listener.config;
+  if (config.embedded || config.kafka_tls == KafkaTls::off || !has_ip_address_host(config.bootstrap)) return;
+  ListenerStats::bump(listener.stats.lints[static_cast<std::size_t>(formats::LintId::tls_ip_url)]);
+  std::cerr << "kumasim: kafka listener " << config.name << ": warning tls-ip-url: TLS with an IP address in "
+            << "bootstrap=" << config.bootstrap << "; KUMA refuses an IP address as the URL while TLS is on\n";
+}
+
+}  // namespace
+
 KafkaListener::KafkaListener(ListenerContext& listener)
-    : cluster_(std::make_unique<EmbeddedCluster>(listener.config)),
-      consumer_(std::make_unique<Consumer>(listener, cluster_->bootstrap())) {}
+    : cluster_(listener.config.embedded ? std::make_unique<EmbeddedCluster>(listener.config) : nullptr),
+      external_bootstrap_(listener.config.bootstrap),
+      consumer_(std::make_unique<Consumer>(listener, bootstrap())) {
+  lint_tls_ip_url(listener);
+}
 
 KafkaListener::~KafkaListener() { stop(); }
 
-const std::string& KafkaListener::bootstrap() const { return cluster_->bootstrap(); }
+const std::string& KafkaListener::bootstrap() const { return cluster_ ? cluster_->bootstrap() : external_bootstrap_; }
 
 void KafkaListener::start() { consumer_->start(); }
 
 void KafkaListener::stop() {
   if (consumer_) consumer_->stop();  // the consumer first: it talks to the cluster
+}
+
+std::optional<std::string> KafkaListener::inject(const KafkaFault& fault) {
+  if (!cluster_) return std::string("faults apply to the embedded broker only");
+  return cluster_->inject(fault);
 }
 
 }  // namespace kumasim::sim

@@ -1,15 +1,18 @@
-// The Kafka listener (kuma-receiver.md §2.3): KUMA is the consumer. In this
-// slice the broker is embedded: librdkafka's mock cluster, started with the
-// listener, with one topic. A high-level consumer in KUMA's group reads it
-// on its own thread; each message value is one event (or one per part when a
-// delimiter is set), recorded like a UDP datagram, with the message's topic,
-// partition, offset, key, timestamp and headers.
+// The Kafka listener (kuma-receiver.md §2.3): KUMA is the consumer. The broker
+// is either embedded (librdkafka's mock cluster, started with the listener,
+// with one topic, faults injectable) or an external cluster reached with
+// KUMA's security settings (SASL, TLS). A high-level consumer in KUMA's group
+// reads the topic on its own thread; each message value is one event (or one
+// per part when a delimiter is set), recorded like a UDP datagram, with the
+// message's topic, partition, offset, key, timestamp and headers.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "simulator/frame_recorder.h"
 
@@ -23,29 +26,62 @@ class OffsetTracker {
   // How many messages were skipped before `offset` (0: none). An offset
   // below the expected one is a redelivery (after a rebalance): not a loss.
   std::uint64_t observe(std::int32_t partition, std::int64_t offset);
+  // Consumption of `partition` resumes at `offset` (a committed offset):
+  // messages before it were read by someone, not lost.
+  void resume_at(std::int32_t partition, std::int64_t offset);
+  // The first offset seen for `partition` is its start (an external topic:
+  // older messages may have expired long ago). A partition already tracked
+  // keeps its expectation.
+  void start_unknown(std::int32_t partition);
 
  private:
-  std::map<std::int32_t, std::int64_t> next_;  // a fresh topic: every partition starts at 0
+  std::map<std::int32_t, std::int64_t> next_;  // a fresh topic: every partition starts at 0; -1: unknown
 };
+
+// A fault injected into the embedded cluster (docs/api.md, POST
+// /api/v1/listeners/NAME/faults). Fields left empty are not changed.
+struct KafkaFault {
+  std::optional<int> broker;  // 1..brokers; required by `down`, `rtt_ms` without it applies to every broker
+  std::optional<bool> down;
+  std::optional<int> rtt_ms;
+  struct RequestErrors {
+    int api = 0;    // Kafka ApiKey: Produce 0, Fetch 1
+    int error = 0;  // rd_kafka_resp_err_t
+    int count = 1;
+  };
+  std::optional<RequestErrors> request_errors;
+};
+
+// librdkafka's error code for a name such as "NOT_LEADER_FOR_PARTITION"
+// (with or without "RD_KAFKA_RESP_ERR_"), broker errors only.
+std::optional<int> kafka_error_code(std::string_view name);
 
 class KafkaListener {
  public:
-  // Starts the embedded cluster and creates the topic; throws
-  // std::runtime_error with the reason when librdkafka refuses.
+  // Starts the embedded cluster and creates the topic (embedded) and the
+  // consumer; throws std::runtime_error with the reason when librdkafka
+  // refuses, naming the setting.
   explicit KafkaListener(ListenerContext& listener);
   ~KafkaListener();  // stops
   KafkaListener(const KafkaListener&) = delete;
   KafkaListener& operator=(const KafkaListener&) = delete;
 
-  // "127.0.0.1:PORT,127.0.0.1:PORT": every broker of the embedded cluster.
+  // "127.0.0.1:PORT,127.0.0.1:PORT": every broker of the embedded cluster, or
+  // the external cluster's bootstrap list.
   const std::string& bootstrap() const;
+  bool embedded() const { return cluster_ != nullptr; }
   void start();  // the consumer thread
   void stop();   // prompt: the consumer polls with a short timeout
+
+  // Embedded only: applies `fault`; an error message (naming the field) when
+  // the fault cannot be applied.
+  std::optional<std::string> inject(const KafkaFault& fault);
 
  private:
   class EmbeddedCluster;
   class Consumer;
   std::unique_ptr<EmbeddedCluster> cluster_;
+  std::string external_bootstrap_;
   std::unique_ptr<Consumer> consumer_;
 };
 

@@ -1,5 +1,7 @@
 #include "simulator/listener_config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -80,6 +82,74 @@ std::optional<std::string> read_count(std::string_view key, std::string_view val
   return std::nullopt;
 }
 
+// "%26" -> "&": a password may hold the URL's separators.
+std::optional<std::string> percent_decode(std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '%') {
+      out += value[i];
+      continue;
+    }
+    unsigned byte = 0;
+    if (i + 2 >= value.size()) return std::nullopt;
+    const auto [end, ec] = std::from_chars(value.data() + i + 1, value.data() + i + 3, byte, 16);
+    if (ec != std::errc() || end != value.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(byte);
+    i += 2;
+  }
+  return out;
+}
+
+// An external cluster's brokers: host:port[,host:port...]; §2.3 refuses a
+// space or a TAB anywhere.
+std::optional<std::string> read_bootstrap(std::string_view value, ListenerConfig& config) {
+  const auto fail = [&](const std::string& why) { return "bootstrap \"" + std::string(value) + "\": " + why; };
+  if (value.empty()) return fail("is empty (host:port[,host:port...])");
+  if (value.find_first_of(" \t") != std::string_view::npos) return fail("KUMA refuses a space or a TAB in the URL");
+  std::string_view rest = value;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view entry = rest.substr(0, comma);
+    const auto colon = entry.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return fail("\"" + std::string(entry) + "\" is not host:port");
+    const auto port = number(entry.substr(colon + 1));
+    if (!port || *port == 0 || *port > 65535) return fail("\"" + std::string(entry) + "\" has no port 1-65535");
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  config.bootstrap = value;
+  return std::nullopt;
+}
+
+std::optional<std::string> read_kafka_option(std::string_view key, std::string_view value, ListenerConfig& config) {
+  if (key == "embedded") {
+    if (value != "true" && value != "false") return "embedded \"" + std::string(value) + "\" is not true or false";
+    config.embedded = value == "true";
+  } else if (key == "bootstrap") {
+    return read_bootstrap(value, config);
+  } else if (key == "sasl") {
+    static const std::map<std::string_view, KafkaSasl> kSasl{{"off", KafkaSasl::none},
+                                                             {"plain", KafkaSasl::plain},
+                                                             {"scram-sha-256", KafkaSasl::scram_sha_256},
+                                                             {"scram-sha-512", KafkaSasl::scram_sha_512}};
+    const auto it = kSasl.find(value);
+    if (it == kSasl.end()) return "sasl \"" + std::string(value) + "\" is not off, plain, scram-sha-256 or scram-sha-512";
+    config.sasl = it->second;
+  } else if (key == "username" || key == "password") {
+    auto decoded = percent_decode(value);
+    if (!decoded) return std::string(key) + ": a bad %XX escape";
+    (key == "username" ? config.username : config.password) = std::move(*decoded);
+  } else if (key == "tls") {
+    if (value == "off") config.kafka_tls = KafkaTls::off;
+    else if (value == "on") config.kafka_tls = KafkaTls::on;
+    else if (value == "verify") config.kafka_tls = KafkaTls::verify;
+    else return "tls \"" + std::string(value) + "\" is not off, on or verify";
+  } else {
+    return "unknown key \"" + std::string(key) + "\"";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> read_option(std::string_view key, std::string_view value, ListenerConfig& config) {
   if (key == "name") {
     if (value.empty()) return std::string("name is empty");
@@ -114,8 +184,45 @@ std::optional<std::string> read_option(std::string_view key, std::string_view va
   } else if (key == "cert" || key == "key" || key == "ca") {
     (key == "cert" ? config.tls.cert_file : key == "key" ? config.tls.key_file : config.tls.ca_file) = value;
   } else {
-    return "unknown key \"" + std::string(key) + "\"";
+    return read_kafka_option(key, value, config);
   }
+  return std::nullopt;
+}
+
+// The Kafka rules: the embedded broker's keys or an external cluster's, and
+// security settings that are whole.
+std::optional<std::string> check_kafka(const ListenerConfig& config) {
+  const ListenerConfig defaults;
+  if (config.port != 0) {
+    return "port " + std::to_string(config.port) +
+           ": the embedded broker picks its own ports, use port 0 (an external cluster: bootstrap=)";
+  }
+  if (config.tls.mode != tls::TlsMode::encrypt) return std::string("mode applies to tls listeners; kafka uses tls=off|on|verify");
+  const bool secured = config.sasl != KafkaSasl::none || config.kafka_tls != KafkaTls::off;
+  if (config.embedded) {
+    if (!config.bootstrap.empty()) return std::string("bootstrap names an external cluster: it needs embedded=false");
+    if (secured || !config.username.empty() || !config.password.empty() || !config.tls.ca_file.empty() ||
+        !config.tls.cert_file.empty() || !config.tls.key_file.empty()) {
+      return std::string("sasl, tls and their keys apply to external clusters (embedded=false): the embedded "
+                         "broker has neither");
+    }
+    return std::nullopt;
+  }
+  if (config.bootstrap.empty()) return std::string("embedded=false needs bootstrap=host:port[,host:port...]");
+  if (config.partitions != defaults.partitions || config.brokers != defaults.brokers) {
+    return std::string("partitions and brokers describe the embedded cluster: not with embedded=false");
+  }
+  if (config.sasl == KafkaSasl::none && (!config.username.empty() || !config.password.empty())) {
+    return std::string("username and password need sasl=plain|scram-sha-256|scram-sha-512");
+  }
+  if (config.sasl != KafkaSasl::none && (config.username.empty() || config.password.empty())) {
+    return std::string("sasl needs username and password");
+  }
+  const auto& t = config.tls;
+  if (config.kafka_tls == KafkaTls::off && (!t.ca_file.empty() || !t.cert_file.empty() || !t.key_file.empty())) {
+    return std::string("ca, cert and key need tls=on or tls=verify");
+  }
+  if (t.cert_file.empty() != t.key_file.empty()) return std::string("cert and key go together (a client certificate)");
   return std::nullopt;
 }
 
@@ -133,21 +240,18 @@ std::optional<std::string> check(const ListenerConfig& config) {
   if (kafka && config.framing != formats::FramingMode::delimiter) {
     return std::string("framing applies to tcp and tls only");
   }
-  if (kafka && config.port != 0) {
-    return "port " + std::to_string(config.port) + ": the embedded broker picks its own ports, use port 0";
+  if (kafka) {
+    if (auto error = check_kafka(config)) return error;
   }
-  const auto& t = config.tls;
-  const bool any_tls =
-      t.mode != tls::TlsMode::encrypt || !t.cert_file.empty() || !t.key_file.empty() || !t.ca_file.empty();
-  if (kafka && any_tls) {
-    return std::string("TLS to the embedded broker is not supported yet");
-  }
-  if (kafka && config.buffer != 0) return std::string("buffer does not apply to kafka (KUMA fetches up to 16 MB)");
+  if (config.buffer != 0 && kafka) return std::string("buffer does not apply to kafka (KUMA fetches up to 16 MB)");
   const ListenerConfig defaults;
   const bool kafka_keys = config.topic != defaults.topic || config.group != defaults.group ||
-                          config.partitions != defaults.partitions || config.brokers != defaults.brokers;
+                          config.partitions != defaults.partitions || config.brokers != defaults.brokers ||
+                          !config.embedded || !config.bootstrap.empty() || config.sasl != KafkaSasl::none ||
+                          !config.username.empty() || !config.password.empty() || config.kafka_tls != KafkaTls::off;
   if (!kafka && kafka_keys) {
-    return std::string("topic, group, partitions and brokers apply to kafka only");
+    return std::string("topic, group, partitions, brokers, embedded, bootstrap, sasl, username, password and tls "
+                       "apply to kafka only");
   }
   return std::nullopt;
 }
@@ -170,6 +274,32 @@ std::string transport_name(Transport transport) {
   return "?";
 }
 
+std::string sasl_mechanism(KafkaSasl sasl) {
+  switch (sasl) {
+    case KafkaSasl::none: return "";
+    case KafkaSasl::plain: return "PLAIN";
+    case KafkaSasl::scram_sha_256: return "SCRAM-SHA-256";
+    case KafkaSasl::scram_sha_512: return "SCRAM-SHA-512";
+  }
+  return "";
+}
+
+bool has_ip_address_host(const std::string& bootstrap) {
+  std::string_view rest = bootstrap;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view entry = rest.substr(0, comma);
+    std::string host(entry.substr(0, entry.rfind(':')));
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    unsigned char address[16];
+    if (::inet_pton(AF_INET, host.c_str(), address) == 1 || ::inet_pton(AF_INET6, host.c_str(), address) == 1) {
+      return true;
+    }
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return false;
+}
+
 std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index) {
   ListenerConfig config;
   const auto scheme_end = url.find("://");
@@ -180,7 +310,12 @@ std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view ur
   std::string_view rest = url.substr(scheme_end + 3);
   const auto query_start = rest.find('?');
   auto fail = [&](const std::string& why) { return "listener \"" + std::string(url) + "\": " + why; };
-  if (auto error = read_address(rest.substr(0, query_start), config)) return fail(*error);
+  const std::string_view address = rest.substr(0, query_start);
+  // A Kafka listener has no address of its own: "kafka://?bootstrap=..." is fine.
+  const bool no_address = address.empty() && config.transport == Transport::kafka;
+  if (!no_address) {
+    if (auto error = read_address(address, config)) return fail(*error);
+  }
   std::string_view query = query_start == std::string_view::npos ? std::string_view{} : rest.substr(query_start + 1);
   while (!query.empty()) {
     const auto amp = query.find('&');

@@ -18,6 +18,9 @@ namespace kumasim::sim {
 inline constexpr std::uint64_t kTcpBufferMax = 64 * 1024 * 1024;  // 64 MB (§2.1)
 inline constexpr std::uint64_t kUdpBufferMax = 64 * 1024;         // 64 KB (§2.2)
 
+enum class KafkaSasl { none, plain, scram_sha_256, scram_sha_512 };
+enum class KafkaTls { off, on, verify };
+
 struct ListenerConfig {
   std::string name;
   formats::Transport transport = formats::Transport::tcp;
@@ -31,11 +34,17 @@ struct ListenerConfig {
   std::uint64_t buffer = 0;    // the connector buffer; 0 = KUMA's default for the transport
   std::uint64_t rcvbuf = 4 * 1024 * 1024;  // UDP: the socket's receive buffer (SO_RCVBUF)
   tls::TlsSettings tls;  // TLS listeners: mode and PEM files
-  // Kafka (§2.3): the embedded broker's topic and cluster size, and KUMA's consumer group.
+  // Kafka (§2.3): the topic and KUMA's consumer group; the embedded broker's
+  // cluster size, or an external cluster with its security settings.
   std::string topic = "kumasim";
   std::string group = "kumasim";
   int partitions = 1;
   int brokers = 1;
+  bool embedded = true;
+  std::string bootstrap;  // external: "host:port,host:port"
+  KafkaSasl sasl = KafkaSasl::none;
+  std::string username, password;
+  KafkaTls kafka_tls = KafkaTls::off;  // files in `tls` (ca_file, cert_file, key_file)
 
   std::uint64_t buffer_size() const;  // `buffer` or the default
 };
@@ -46,5 +55,12 @@ std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view ur
 
 // "tcp", "udp", "tls" or "kafka".
 std::string transport_name(formats::Transport transport);
+
+// librdkafka's sasl.mechanism ("PLAIN", "SCRAM-SHA-256", ...), empty for none.
+std::string sasl_mechanism(KafkaSasl sasl);
+
+// True when `bootstrap` ("host:port,...") names a host by IP address: KUMA
+// refuses TLS to such a URL (lint tls-ip-url, §2.3).
+bool has_ip_address_host(const std::string& bootstrap);
 
 }  // namespace kumasim::sim

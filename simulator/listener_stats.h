@@ -32,17 +32,29 @@ struct ListenerStats {
   Counter kafka_offset_gaps{0};    // Kafka: jumps past the next expected offset of a partition
   Counter kafka_lost_messages{0};  // Kafka: messages skipped by those jumps (lost to KUMA)
   Counter kafka_errors{0};         // Kafka: consumer errors reported by librdkafka
+  Counter kafka_assigned_partitions{0};  // Kafka: partitions the group gave this consumer (a gauge)
   std::array<Counter, formats::kLintCount> lints{};
 
   // Why TLS handshakes failed (rare: a lock is fine here).
   void tls_failed(const std::string& reason);
   std::map<std::string, std::uint64_t> tls_failure_reasons() const;
 
+  // Kafka: the latest consumer error, "NAME: reason" (rare: a lock is fine).
+  void set_kafka_last_error(std::string text) {
+    const std::lock_guard lock(reasons_mutex_);
+    kafka_last_error_ = std::move(text);
+  }
+  std::string kafka_last_error() const {
+    const std::lock_guard lock(reasons_mutex_);
+    return kafka_last_error_;
+  }
+
   static void bump(Counter& counter, std::uint64_t by = 1) { counter.fetch_add(by, std::memory_order_relaxed); }
 
  private:
   mutable std::mutex reasons_mutex_;
   std::map<std::string, std::uint64_t> reasons_;
+  std::string kafka_last_error_;
 };
 
 // {"frames":..., ..., "lints":{"cef-version-1":3, ...}} (only lints seen);

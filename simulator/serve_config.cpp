@@ -28,8 +28,9 @@ T scalar(const YAML::Node& node, const std::string& where) {
 
 // A listener map becomes the equivalent URL, so both forms share one parser and its checks.
 std::string url_from_map(const YAML::Node& node, const std::string& where) {
-  static const std::set<std::string> kKeys{"name",   "codec", "delimiter", "framing",    "buffer",
-                                           "rcvbuf", "topic", "group",     "partitions", "brokers"};
+  static const std::set<std::string> kKeys{"name",      "codec",     "delimiter", "framing",  "buffer",   "rcvbuf",
+                                           "topic",     "group",     "partitions", "brokers", "embedded", "bootstrap",
+                                           "sasl",      "username",  "password",  "ca",       "cert",     "key"};
   std::string transport = "tcp", address, query;
   auto add = [&](const std::string& key, const std::string& value) {
     query += (query.empty() ? "?" : "&") + key + "=" + value;
@@ -40,6 +41,7 @@ std::string url_from_map(const YAML::Node& node, const std::string& where) {
     if (key == "transport") transport = scalar<std::string>(entry.second, at);
     else if (key == "address") address = scalar<std::string>(entry.second, at);
     else if (kKeys.count(key)) add(key, scalar<std::string>(entry.second, at));
+    else if (key == "tls" && entry.second.IsScalar()) add(key, scalar<std::string>(entry.second, at));  // kafka: off, on, verify
     else if (key == "tls" && entry.second.IsMap()) {
       for (const auto& t : entry.second) {
         const auto tls_key = t.first.as<std::string>();

@@ -6,6 +6,7 @@
 #include "simulator/kafka_listener.h"
 #include "simulator/stream_listener.h"
 
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -16,6 +17,7 @@ struct Server::Runtime {
   std::vector<std::unique_ptr<StreamListener>> stream_listeners;
   std::vector<std::unique_ptr<DatagramListener>> datagram_listeners;
   std::vector<std::unique_ptr<KafkaListener>> kafka_listeners;  // no Asio: each has its consumer thread
+  std::map<std::string, KafkaListener*> kafka_by_name;
   std::vector<nlohmann::json> bound;  // per listener, in configuration order
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -54,7 +56,8 @@ nlohmann::json bound_json(const ListenerConfig& config, const std::string& boots
           {"bootstrap", bootstrap},
           {"topic", config.topic},
           {"group", config.group},
-          {"partitions", config.partitions}};
+          {"partitions", config.partitions},
+          {"embedded", config.embedded}};
 }
 
 }  // namespace
@@ -67,6 +70,7 @@ Server::Server(ServerConfig config)
     try {
       if (listener.transport == formats::Transport::kafka) {
         auto& l = rt.kafka_listeners.emplace_back(std::make_unique<KafkaListener>(context));
+        rt.kafka_by_name[listener.name] = l.get();
         rt.bound.push_back(bound_json(listener, l->bootstrap()));
       } else if (listener.transport == formats::Transport::udp) {
         auto& l = rt.datagram_listeners.emplace_back(std::make_unique<DatagramListener>(rt.io, context));
@@ -106,12 +110,33 @@ nlohmann::json Server::stats_json() const {
   nlohmann::json listeners = nlohmann::json::object();
   for (const auto& context : contexts_) {
     const bool kafka = context.config.transport == formats::Transport::kafka;
-    listeners[context.config.name] = sim::stats_json(context.stats, kafka);
+    auto& out = listeners[context.config.name] = sim::stats_json(context.stats, kafka);
+    if (kafka) {
+      out["kafka_assigned_partitions"] = context.stats.kafka_assigned_partitions.load(std::memory_order_relaxed);
+      const auto error = context.stats.kafka_last_error();
+      out["kafka_last_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
+    }
   }
   const auto store = store_.stats();
   return {{"listeners", std::move(listeners)},
           {"store", {{"events", store.events}, {"bytes", store.bytes}, {"evicted", store.evicted},
                      {"last_id", store.last_id}, {"max_bytes", config_.max_store}}}};
+}
+
+Server::FaultResult Server::inject_kafka_fault(const std::string& name, const KafkaFault& fault) {
+  using Kind = FaultResult::Kind;
+  const auto it = runtime_->kafka_by_name.find(name);
+  if (it == runtime_->kafka_by_name.end()) {
+    for (const auto& context : contexts_) {
+      if (context.config.name == name) return {Kind::not_embedded_kafka, "listener " + name + " is not a kafka listener"};
+    }
+    return {Kind::no_listener, "no listener " + name};
+  }
+  if (!it->second->embedded()) {
+    return {Kind::not_embedded_kafka, "listener " + name + " consumes an external cluster: faults apply to the embedded broker only"};
+  }
+  if (auto problem = it->second->inject(fault)) return {Kind::rejected, *problem};
+  return {Kind::applied, ""};
 }
 
 }  // namespace kumasim::sim

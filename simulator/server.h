@@ -5,6 +5,7 @@
 
 #include "simulator/event_store.h"
 #include "simulator/frame_recorder.h"
+#include "simulator/kafka_listener.h"
 #include "simulator/listener_config.h"
 
 #include <nlohmann/json.hpp>
@@ -37,6 +38,14 @@ class Server {
   nlohmann::json listeners_json() const;
   // {"listeners":{name: counters}, "store": {...}}
   nlohmann::json stats_json() const;
+
+  // Applies `fault` to the embedded Kafka broker of listener `name`
+  // (POST /api/v1/listeners/NAME/faults).
+  struct FaultResult {
+    enum class Kind { applied, no_listener, not_embedded_kafka, rejected } kind;
+    std::string message;  // why not
+  };
+  FaultResult inject_kafka_fault(const std::string& name, const KafkaFault& fault);
 
  private:
   struct Runtime;

@@ -148,3 +148,26 @@ TEST(LoopbackAddress, Recognised) {
 
 }  // namespace
 }  // namespace kumasim::sim
+
+namespace kumasim::sim {
+namespace {
+
+TEST_F(ControlApiTest, FaultsNeedAnEmbeddedKafkaListener) {
+  const auto fault = [&](const std::string& target, const std::string& body) {
+    Request r(http::verb::post, target, 11);
+    r.body() = body;
+    r.prepare_payload();
+    return api_.handle(r);
+  };
+  const Response missing = fault("/api/v1/listeners/nope/faults", R"({"broker":1,"down":true})");
+  EXPECT_EQ(missing.result(), http::status::not_found) << missing.body();
+  EXPECT_NE(missing.body().find("no listener nope"), std::string::npos) << missing.body();
+  const Response tcp = fault("/api/v1/listeners/kuma/faults", R"({"broker":1,"down":true})");
+  EXPECT_EQ(tcp.result(), http::status::conflict) << tcp.body();
+  EXPECT_NE(tcp.body().find("not a kafka listener"), std::string::npos) << tcp.body();
+  const Response get = api_.handle(request(http::verb::get, "/api/v1/listeners/kuma/faults"));
+  EXPECT_EQ(get.result(), http::status::method_not_allowed);
+}
+
+}  // namespace
+}  // namespace kumasim::sim

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "simulator/control_api.h"
 #include "simulator/server.h"
 #include "support/child_process.h"
 #include "support/eventually.h"
@@ -62,7 +64,17 @@ class Producer {
     ASSERT_EQ(error, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(error);
   }
 
+  // To partition `partition`, with librdkafka's default retries.
+  void produce_to(const std::string& topic, std::int32_t partition, const std::string& value) {
+    const auto error = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                                         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    ASSERT_EQ(error, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(error);
+    rd_kafka_poll(handle_.get(), 0);
+  }
+
   void flush() { ASSERT_EQ(rd_kafka_flush(handle_.get(), 10000), RD_KAFKA_RESP_ERR_NO_ERROR); }
+  void flush(int ms) { ASSERT_EQ(rd_kafka_flush(handle_.get(), ms), RD_KAFKA_RESP_ERR_NO_ERROR); }
 
  private:
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> handle_{nullptr, &rd_kafka_destroy};
@@ -269,6 +281,197 @@ TEST(KafkaListenerUrl, TopicAndGroupFollowKumasRule) {
   EXPECT_NE(error_of("kafka://127.0.0.1:0?framing=rfc6587").find("framing applies to tcp and tls only"),
             std::string::npos);
   EXPECT_NE(error_of("tcp://127.0.0.1:0?topic=logs").find("apply to kafka only"), std::string::npos);
+}
+
+// A Server with one listener, for the tests that run several.
+std::unique_ptr<Server> serve(std::string_view url) {
+  ServerConfig config;
+  config.listeners.push_back(listener(url));
+  config.io_threads = 1;
+  return std::make_unique<Server>(std::move(config));
+}
+
+nlohmann::json stats_of(const Server& server) { return server.stats_json()["listeners"].begin().value(); }
+
+// The "seq" of every stored event (values are {"seq":N}).
+std::vector<int> seqs_of(Server& server) {
+  EventRenderer render;
+  std::vector<int> out;
+  EventQuery query;
+  query.limit = 100000;
+  for (const auto& e : server.store().find(query)) out.push_back(render(e)["fields"]["seq"].get<int>());
+  return out;
+}
+
+Response post(ControlApi& api, const std::string& target, const std::string& body) {
+  Request r(http::verb::post, target, 11);
+  r.body() = body;
+  r.prepare_payload();
+  return api.handle(r);
+}
+
+TEST(KafkaExternal, UnreachableBrokersAreAnErrorInTheStats) {
+  auto server = serve("kafka://?name=ext&embedded=false&bootstrap=127.0.0.1:1&topic=logs");
+  EXPECT_EQ(server->listeners_json()[0]["embedded"], false);
+  EXPECT_EQ(server->listeners_json()[0]["bootstrap"], "127.0.0.1:1");
+  ASSERT_TRUE(eventually([&] { return stats_of(*server)["kafka_errors"].get<std::uint64_t>() > 0; }, 30));
+  const auto stats = stats_of(*server);
+  ASSERT_TRUE(stats["kafka_last_error"].is_string()) << stats.dump();
+  EXPECT_FALSE(stats["kafka_last_error"].get<std::string>().empty());
+  EXPECT_EQ(stats["kafka_assigned_partitions"], 0);
+}
+
+TEST(KafkaExternal, SaslAgainstABrokerWithoutSaslIsAnError) {
+  auto broker = serve("kafka://?name=kuma-kafka&topic=logs");
+  const std::string bootstrap = broker->listeners_json()[0]["bootstrap"];
+  auto kuma = serve("kafka://?name=ext&embedded=false&bootstrap=" + bootstrap +
+                    "&topic=logs&sasl=plain&username=kuma&password=secret");
+  ASSERT_TRUE(eventually([&] { return stats_of(*kuma)["kafka_errors"].get<std::uint64_t>() > 0; }, 30))
+      << stats_of(*kuma).dump();
+  EXPECT_TRUE(stats_of(*kuma)["kafka_last_error"].is_string());
+  EXPECT_EQ(stats_of(*kuma)["kafka_assigned_partitions"], 0);
+}
+
+TEST(KafkaExternal, SettingsLibrdkafkaRefusesAreNamed) {
+  try {
+    serve("kafka://?name=ext&embedded=false&bootstrap=kafka.example:9093&tls=verify&ca=/nonexistent/ca.pem");
+    ADD_FAILURE() << "a missing CA file was accepted";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("listener ext"), std::string::npos) << what;
+    EXPECT_NE(what.find("ssl.ca.location"), std::string::npos) << what;
+  }
+}
+
+TEST(KafkaExternal, TlsWithAnIpAddressIsLintedTlsIpUrl) {
+  auto server = serve("kafka://?name=ext&embedded=false&bootstrap=127.0.0.1:1&tls=on");
+  EXPECT_EQ(stats_of(*server)["lints"]["tls-ip-url"], 1);
+  auto named = serve("kafka://?name=ext&embedded=false&bootstrap=localhost:1&tls=on");
+  EXPECT_FALSE(stats_of(*named)["lints"].contains("tls-ip-url"));
+}
+
+// Several kumasim instances in one group share the topic's partitions: this
+// is how kumasim scales past one machine. A has the embedded broker; B
+// consumes it as an external cluster.
+TEST(KafkaExternal, InstancesInOneGroupShareThePartitions) {
+  auto a = serve("kafka://?name=a&topic=logs&group=kuma&partitions=2&codec=json");
+  const std::string bootstrap = a->listeners_json()[0]["bootstrap"];
+  auto b = serve("kafka://?name=b&embedded=false&bootstrap=" + bootstrap + "&topic=logs&group=kuma&codec=json");
+  const auto assigned = [](const Server& s) { return stats_of(s)["kafka_assigned_partitions"].get<std::uint64_t>(); };
+  ASSERT_TRUE(eventually([&] { return assigned(*a) == 1 && assigned(*b) == 1; }, 60))
+      << stats_of(*a).dump() << "\n" << stats_of(*b).dump();
+  Producer producer(bootstrap);
+  constexpr int kCount = 200;
+  for (int i = 0; i < kCount; ++i) producer.produce_to("logs", i % 2, R"({"seq":)" + std::to_string(i) + "}");
+  producer.flush(10000);
+  const auto total = [&] { return seqs_of(*a).size() + seqs_of(*b).size(); };
+  ASSERT_TRUE(eventually([&] { return total() >= kCount; }, 30)) << total();
+  auto all = seqs_of(*a);
+  const auto from_b = seqs_of(*b);
+  EXPECT_GT(all.size(), 0u);
+  EXPECT_GT(from_b.size(), 0u);
+  all.insert(all.end(), from_b.begin(), from_b.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(all[static_cast<std::size_t>(i)], i);  // every one, exactly once
+  EXPECT_EQ(stats_of(*a)["kafka_lost_messages"], 0);
+  EXPECT_EQ(stats_of(*b)["kafka_lost_messages"], 0);
+}
+
+TEST(KafkaFaults, BrokerDownThenUpLosesNothing) {
+  auto server = serve("kafka://?name=k&topic=logs&codec=json");
+  ControlApi api(*server, "");
+  Producer producer(server->listeners_json()[0]["bootstrap"]);
+  constexpr int kCount = 300;
+  const auto errors = [&] { return stats_of(*server)["kafka_errors"].get<std::uint64_t>(); };
+  for (int i = 0; i < kCount; ++i) {
+    if (i == 100) {
+      producer.flush(10000);
+      const auto before = errors();
+      const Response down = post(api, "/api/v1/listeners/k/faults", R"({"broker":1,"down":true})");
+      ASSERT_EQ(down.result(), http::status::ok) << down.body();
+      ASSERT_TRUE(eventually([&] { return errors() > before; }, 30));  // the consumer saw it go
+    }
+    if (i == 200) {
+      const Response up = post(api, "/api/v1/listeners/k/faults", R"({"broker":1,"down":false})");
+      ASSERT_EQ(up.result(), http::status::ok) << up.body();
+    }
+    producer.produce_to("logs", 0, R"({"seq":)" + std::to_string(i) + "}");
+  }
+  producer.flush(60000);
+  const auto distinct = [&] {
+    auto seqs = seqs_of(*server);
+    std::sort(seqs.begin(), seqs.end());
+    return static_cast<std::size_t>(std::unique(seqs.begin(), seqs.end()) - seqs.begin());
+  };
+  // A request in flight when the broker went down is given up only after
+  // librdkafka's socket.timeout.ms (60 s): then the consumer reconnects
+  // (about 90 s in all here).
+  ASSERT_TRUE(eventually([&] { return distinct() >= kCount; }, 180)) << distinct();
+  const auto seqs = seqs_of(*server);
+  std::cerr << "broker down/up: " << seqs.size() - kCount << " duplicate(s)\n";
+  EXPECT_GE(seqs.size(), static_cast<std::size_t>(kCount));
+  EXPECT_EQ(stats_of(*server)["kafka_lost_messages"], 0);
+}
+
+TEST(KafkaFaults, InjectedErrorsAndRttAreApplied) {
+  auto server = serve("kafka://?name=k&topic=logs&brokers=2&codec=json");
+  ControlApi api(*server, "");
+  const Response errors = post(api, "/api/v1/listeners/k/faults",
+                               R"({"request_errors":{"api":"produce","error":"NOT_LEADER_FOR_PARTITION","count":3}})");
+  EXPECT_EQ(errors.result(), http::status::ok) << errors.body();
+  const Response rtt = post(api, "/api/v1/listeners/k/faults", R"({"rtt_ms":50,"broker":2})");
+  EXPECT_EQ(rtt.result(), http::status::ok) << rtt.body();
+  Producer producer(server->listeners_json()[0]["bootstrap"]);
+  for (int i = 0; i < 10; ++i) producer.produce_to("logs", 0, R"({"seq":)" + std::to_string(i) + "}");
+  producer.flush(30000);  // the producer retries past the injected errors
+  ASSERT_TRUE(eventually([&] { return seqs_of(*server).size() >= 10; }, 30));
+}
+
+TEST(KafkaFaults, BadRequestsNameTheField) {
+  auto server = serve("kafka://?name=k&topic=logs");
+  ControlApi api(*server, "");
+  const auto bad = [&](const std::string& body, const std::string& expected) {
+    const Response r = post(api, "/api/v1/listeners/k/faults", body);
+    EXPECT_EQ(r.result(), http::status::bad_request) << body << ": " << r.body();
+    EXPECT_NE(r.body().find(expected), std::string::npos) << body << ": " << r.body();
+  };
+  bad("{", "not JSON");
+  bad(R"({"broker":"one","down":true})", "broker must be an integer");
+  bad(R"({"down":true})", "down needs broker");
+  bad(R"({"broker":1,"down":"yes"})", "down must be true or false");
+  bad(R"({"broker":2,"down":true})", "broker 2 is not 1-1");
+  bad(R"({"rtt_ms":-1})", "rtt_ms must be an integer");
+  bad(R"({"request_errors":{"api":"metadata","error":"NOT_LEADER_FOR_PARTITION"}})", "request_errors.api");
+  bad(R"({"request_errors":{"api":"fetch","error":"NOPE"}})", "request_errors.error");
+  bad(R"({"request_errors":{"api":"fetch","error":"NOT_LEADER_FOR_PARTITION","count":0}})", "request_errors.count");
+  bad(R"({"colour":"red"})", "colour is not a field");
+  bad(R"({})", "nothing to do");
+  auto broker = serve("kafka://?name=a&topic=logs");
+  auto external = serve("kafka://?name=ext&embedded=false&bootstrap=" +
+                        broker->listeners_json()[0]["bootstrap"].get<std::string>() + "&topic=logs");
+  ControlApi external_api(*external, "");
+  const Response conflict = post(external_api, "/api/v1/listeners/ext/faults", R"({"broker":1,"down":true})");
+  EXPECT_EQ(conflict.result(), http::status::conflict) << conflict.body();
+  EXPECT_NE(conflict.body().find("external cluster"), std::string::npos) << conflict.body();
+}
+
+TEST(KafkaFaults, ErrorNames) {
+  EXPECT_EQ(kafka_error_code("NOT_LEADER_FOR_PARTITION"), 6);
+  EXPECT_EQ(kafka_error_code("RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION"), 6);
+  EXPECT_EQ(kafka_error_code("_TRANSPORT"), std::nullopt);
+  EXPECT_EQ(kafka_error_code("NOPE"), std::nullopt);
+}
+
+TEST(KafkaOffsetTracker, ResumesAtACommittedOffsetOrAnUnknownStart) {
+  OffsetTracker offsets;
+  offsets.resume_at(0, 100);
+  EXPECT_EQ(offsets.observe(0, 100), 0u);  // read by someone else before: not lost
+  offsets.start_unknown(1);
+  EXPECT_EQ(offsets.observe(1, 5000), 0u);  // an external topic's first message
+  EXPECT_EQ(offsets.observe(1, 5002), 1u);
+  offsets.start_unknown(1);  // already tracked: kept
+  EXPECT_EQ(offsets.observe(1, 5004), 1u);
 }
 
 }  // namespace

@@ -63,3 +63,51 @@ TEST(ListenerUrl, ErrorsNameTheKeyAndTheRule) {
 
 }  // namespace
 }  // namespace kumasim::sim
+
+namespace kumasim::sim {
+namespace {
+
+TEST(ListenerUrl, KafkaExternalClusterKeys) {
+  const auto c = parsed(
+      "kafka://?embedded=false&bootstrap=kafka-1:9093,kafka-2:9093&topic=logs&group=kuma&sasl=scram-sha-512"
+      "&username=kuma&password=p%26ss&tls=verify&ca=ca.pem&cert=c.pem&key=k.pem");
+  EXPECT_FALSE(c.embedded);
+  EXPECT_EQ(c.bootstrap, "kafka-1:9093,kafka-2:9093");
+  EXPECT_EQ(c.sasl, KafkaSasl::scram_sha_512);
+  EXPECT_EQ(sasl_mechanism(c.sasl), "SCRAM-SHA-512");
+  EXPECT_EQ(c.username, "kuma");
+  EXPECT_EQ(c.password, "p&ss");  // %XX escapes, for the URL's separators
+  EXPECT_EQ(c.kafka_tls, KafkaTls::verify);
+  EXPECT_EQ(c.tls.ca_file, "ca.pem");
+  EXPECT_EQ(parsed("kafka://?embedded=false&bootstrap=h:1&tls=on").kafka_tls, KafkaTls::on);
+  EXPECT_EQ(parsed("kafka://?embedded=false&bootstrap=h:1&sasl=plain&username=u&password=p").sasl, KafkaSasl::plain);
+}
+
+TEST(ListenerUrl, KafkaExternalClusterErrorsNameTheKey) {
+  const std::string external = "kafka://?embedded=false&bootstrap=h:9092";
+  EXPECT_NE(error_of(external + "&sasl=gssapi&username=u&password=p").find("sasl \"gssapi\" is not off, plain"),
+            std::string::npos);
+  EXPECT_NE(error_of(external + "&tls=maybe").find("tls \"maybe\" is not off, on or verify"), std::string::npos);
+  EXPECT_NE(error_of("kafka://?embedded=no").find("embedded \"no\""), std::string::npos);
+  EXPECT_NE(error_of("kafka://?embedded=false").find("needs bootstrap"), std::string::npos);
+  EXPECT_NE(error_of("kafka://?bootstrap=h:9092").find("needs embedded=false"), std::string::npos);
+  EXPECT_NE(error_of("kafka://?embedded=false&bootstrap=h").find("\"h\" is not host:port"), std::string::npos);
+  EXPECT_NE(error_of("kafka://?embedded=false&bootstrap=h:1, h:2").find("space or a TAB"), std::string::npos);
+  EXPECT_NE(error_of(external + "&partitions=2").find("describe the embedded cluster"), std::string::npos);
+  EXPECT_NE(error_of(external + "&sasl=plain").find("sasl needs username and password"), std::string::npos);
+  EXPECT_NE(error_of(external + "&username=u").find("need sasl="), std::string::npos);
+  EXPECT_NE(error_of(external + "&ca=ca.pem").find("need tls=on or tls=verify"), std::string::npos);
+  EXPECT_NE(error_of(external + "&tls=on&cert=c.pem").find("cert and key go together"), std::string::npos);
+  EXPECT_NE(error_of(external + "&mode=verify&ca=c").find("mode applies to tls listeners"), std::string::npos);
+  EXPECT_NE(error_of("kafka://?tls=on").find("the embedded broker has neither"), std::string::npos);
+  EXPECT_NE(error_of("tcp://127.0.0.1:0?sasl=plain").find("apply to kafka only"), std::string::npos);
+}
+
+TEST(ListenerUrl, IpAddressHosts) {
+  EXPECT_TRUE(has_ip_address_host("10.0.0.1:9093"));
+  EXPECT_TRUE(has_ip_address_host("kafka:9093,[::1]:9093"));
+  EXPECT_FALSE(has_ip_address_host("kafka-1:9093,kafka-2.example:9093"));
+}
+
+}  // namespace
+}  // namespace kumasim::sim

@@ -1,9 +1,7 @@
 // `kumasim serve` as a real child process: readiness through --ready-file,
 // events over TCP, the API over HTTP, shutdown on SIGTERM, the capture file.
-#include "simulator/asio.h"
+#include "support/http_client.h"
 
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace http = boost::beast::http;
 using asio::ip::tcp;
+using testing::endpoint;
+using testing::http_request;
 
 class ServeProcess : public ::testing::Test {
  protected:
@@ -81,26 +81,6 @@ std::string address_of(const nlohmann::json& listeners, const std::string& name)
     if (l["name"] == name) return l["address"];
   }
   return {};
-}
-
-tcp::endpoint endpoint(const std::string& address) {
-  const auto colon = address.rfind(':');
-  return {asio::ip::make_address(address.substr(0, colon)),
-          static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
-}
-
-// One HTTP request to the API; returns status and body.
-std::pair<unsigned, std::string> http_request(const std::string& api, http::verb verb, const std::string& target) {
-  asio::io_context io;
-  boost::beast::tcp_stream stream(io);
-  stream.connect(endpoint(api));
-  http::request<http::string_body> request(verb, target, 11);
-  request.set(http::field::host, api);
-  http::write(stream, request);
-  boost::beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(stream, buffer, response);
-  return {response.result_int(), response.body()};
 }
 
 TEST_F(ServeProcess, ReceivesReportsAndStopsCleanly) {
