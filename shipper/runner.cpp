@@ -22,8 +22,7 @@ namespace kumasim::shipper {
 namespace {
 
 std::string describe(const Destination& d) {
-  static constexpr const char* kCodecs[] = {"JSON", "Text", "Syslog", "CEF", "GELF"};
-  const char* codec = kCodecs[static_cast<int>(d.codec)];
+  const std::string codec(codec_name(d.codec));
   if (const auto* socket = std::get_if<SocketSpec>(&d.transport)) {
     const bool udp = socket->mode == SocketSpec::Mode::udp;
     return std::string(udp ? "UDP " : d.tls.enabled ? "TLS " : "TCP ") + socket->address + ", " + codec;

@@ -46,14 +46,6 @@ const Schema kKafka{{"topic", "bootstrapServers", "encoding", "keyField", "sasl"
 
 constexpr std::array<std::string_view, 2> kVerifyFlags = {"verifyHostname", "verifyCertificate"};
 
-Codec codec_from(std::string_view name) {
-  if (name == "Text") return Codec::text;
-  if (name == "Syslog") return Codec::syslog;
-  if (name == "CEF") return Codec::cef;
-  if (name == "GELF") return Codec::gelf;
-  return Codec::json;
-}
-
 // A device field: a non-empty string that Vector's CEF encoder can take.
 void read_device_field(const ObjectReader& cef, std::string_view key, std::string& target) {
   auto value = cef.string(key);
@@ -78,7 +70,7 @@ void read_encoding(const ObjectReader& transport, const std::vector<std::string_
   const auto encoding = transport.object("encoding", kEncoding);
   if (!encoding) return;
   const auto codec = encoding->enumeration("codec", codecs);
-  if (codec) out.codec = codec_from(*codec);
+  if (codec) out.codec = codec_named(*codec).value_or(Codec::json);  // the enum check reported any other name
   const auto cef = encoding->object("cef", kCefDevice);
   if (!cef) return;
   if (out.codec != Codec::cef) {

@@ -7,6 +7,7 @@
 #include "shipper/manifest/rules.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -278,6 +279,23 @@ void sort_diagnostics(std::vector<Diagnostic>& diagnostics, const std::vector<st
 }
 
 }  // namespace
+
+namespace {
+constexpr std::array<std::pair<Codec, std::string_view>, 5> kCodecNames = {
+    {{Codec::json, "JSON"}, {Codec::text, "Text"}, {Codec::syslog, "Syslog"}, {Codec::cef, "CEF"}, {Codec::gelf, "GELF"}}};
+}  // namespace
+
+std::string_view codec_name(Codec codec) {
+  for (const auto& [value, name] : kCodecNames)
+    if (value == codec) return name;
+  return "JSON";
+}
+
+std::optional<Codec> codec_named(std::string_view name) {
+  for (const auto& [value, spelled] : kCodecNames)
+    if (spelled == name) return value;
+  return std::nullopt;
+}
 
 std::string to_string(const Diagnostic& d) {
   std::string out = d.file + ": ";

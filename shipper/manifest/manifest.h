@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct Diagnostic {
 std::string to_string(const Diagnostic& d);
 
 enum class Codec { json, text, syslog, cef, gelf };
+// The CRD's spelling of a codec ("JSON", "Text", "Syslog", "CEF", "GELF"), and back.
+std::string_view codec_name(Codec codec);
+std::optional<Codec> codec_named(std::string_view name);
 enum class FilterOperator { in, not_in, regex, not_regex, exists, does_not_exist };
 
 // YAML keeps the type: `200` is an integer, `"200"` a string (§7.3).

@@ -105,12 +105,17 @@ std::variant<TimeZone, std::string> TimeZone::parse(std::string_view spec) {
   return zone;
 }
 
-int TimeZone::offset_at(std::int64_t unix_ns) const {
+int TimeZone::offset_at(std::int64_t unix_ns) {
   if (fixed_) return offset_seconds_;
-  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000 - (unix_ns % 1'000'000'000 < 0));
+  const std::int64_t second = unix_ns / 1'000'000'000 - (unix_ns % 1'000'000'000 < 0);
+  if (cached_ && second == cached_second_) return offset_seconds_;
+  const auto seconds = static_cast<std::time_t>(second);
   std::tm local{};
   ::localtime_r(&seconds, &local);
-  return static_cast<int>(local.tm_gmtoff);
+  cached_ = true;
+  cached_second_ = second;
+  offset_seconds_ = static_cast<int>(local.tm_gmtoff);
+  return offset_seconds_;
 }
 
 }  // namespace kumasim::shipper

@@ -30,12 +30,15 @@ class Clock {
 class TimeZone {
  public:
   static std::variant<TimeZone, std::string> parse(std::string_view spec);
-  // Seconds east of UTC at `unix_ns` (DST included).
-  int offset_at(std::int64_t unix_ns) const;
+  // Seconds east of UTC at `unix_ns` (DST included). Called for every line
+  // by the reader thread only: a zone's offset is looked up once per second.
+  int offset_at(std::int64_t unix_ns);
 
  private:
   bool fixed_ = true;
-  int offset_seconds_ = 0;
+  int offset_seconds_ = 0;       // fixed zones; for named ones, the offset at cached_second_
+  std::int64_t cached_second_ = 0;
+  bool cached_ = false;
 };
 
 }  // namespace kumasim::shipper
