@@ -4,7 +4,9 @@
 
 #include <boost/beast/core.hpp>
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 #include <thread>
 
 namespace kumasim::sim {
@@ -145,6 +147,9 @@ std::variant<KafkaFault, std::string> read_fault(const nlohmann::json& body) {
 }  // namespace
 
 Response ControlApi::faults(const Request& request, const std::string& name) {
+  const auto listeners = server_.listeners_json();
+  const bool known = std::any_of(listeners.begin(), listeners.end(), [&](const auto& l) { return l["name"] == name; });
+  if (!known) return error(request, http::status::not_found, "no listener " + name);
   const auto body = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return error(request, http::status::bad_request, "the body is not JSON");
   auto fault = read_fault(body);
@@ -235,15 +240,23 @@ Response ControlApi::metrics() {
   const auto stats = server_.stats_json();
   const auto& listeners = stats["listeners"];
   std::string out;
-  // One metric per counter, labelled by listener: kumasim_frames_total{listener="kuma"}.
-  const auto first = listeners.empty() ? nlohmann::json::object() : listeners.begin().value();
-  for (const auto& [name, value] : first.items()) {
-    if (!value.is_number()) continue;
-    const bool gauge = name == "open_connections";
+  // One metric per counter, labelled by listener: kumasim_frames_total{listener="kuma"}. Kafka listeners
+  // have counters the others lack, so the names are the union and each listener reports those it has.
+  std::set<std::string> names;
+  for (const auto& [listener, counters] : listeners.items()) {
+    for (const auto& [name, value] : counters.items()) {
+      if (value.is_number()) names.insert(name);
+    }
+  }
+  for (const auto& name : names) {
+    const bool gauge = name == "open_connections" || name == "kafka_assigned_partitions";
     const std::string metric_name = "kumasim_" + name + (gauge ? "" : "_total");
-    metric(out, metric_name, "listener counter " + name, gauge ? "gauge" : "counter");
+    metric(out, metric_name, "listener " + std::string(gauge ? "gauge " : "counter ") + name, gauge ? "gauge" : "counter");
     for (const auto& [listener, counters] : listeners.items()) {
-      out += metric_name + "{listener=\"" + label(listener) + "\"} " + counters[name].dump() + "\n";
+      const auto value = counters.find(name);
+      if (value != counters.end() && value->is_number()) {
+        out += metric_name + "{listener=\"" + label(listener) + "\"} " + value->dump() + "\n";
+      }
     }
   }
   metric(out, "kumasim_lints_total", "KUMA compatibility lints seen, by listener and lint", "counter");

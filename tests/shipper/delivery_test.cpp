@@ -324,6 +324,8 @@ TEST_F(DiskBuffer, MaxSizeBoundsWhatWaits) {
   EXPECT_EQ(delivery->counters().dropped_buffer_full, 10u);
   down.listen();
   ASSERT_TRUE(delivery->drain(std::chrono::seconds(15)));
+  // drained means acknowledged by the peer's TCP, not yet read by the receiver thread
+  EXPECT_TRUE(eventually([&] { return down.messages().size() == 10; }));
   EXPECT_EQ(down.messages().size(), 10u);
 }
 

@@ -447,6 +447,8 @@ TEST(KafkaFaults, BadRequestsNameTheField) {
   bad(R"({"request_errors":{"api":"fetch","error":"NOT_LEADER_FOR_PARTITION","count":0}})", "request_errors.count");
   bad(R"({"colour":"red"})", "colour is not a field");
   bad(R"({})", "nothing to do");
+  const Response unknown = post(api, "/api/v1/listeners/nope/faults", "{");  // the listener before the body
+  EXPECT_EQ(unknown.result(), http::status::not_found) << unknown.body();
   auto broker = serve("kafka://?name=a&topic=logs");
   auto external = serve("kafka://?name=ext&embedded=false&bootstrap=" +
                         broker->listeners_json()[0]["bootstrap"].get<std::string>() + "&topic=logs");
@@ -454,6 +456,24 @@ TEST(KafkaFaults, BadRequestsNameTheField) {
   const Response conflict = post(external_api, "/api/v1/listeners/ext/faults", R"({"broker":1,"down":true})");
   EXPECT_EQ(conflict.result(), http::status::conflict) << conflict.body();
   EXPECT_NE(conflict.body().find("external cluster"), std::string::npos) << conflict.body();
+}
+
+TEST(KafkaMetrics, KafkaCountersAreExportedForKafkaListenersOnly) {
+  ServerConfig config;
+  config.listeners.push_back(listener("tcp://127.0.0.1:0?name=a-tcp&codec=json"));  // first: its keys once led
+  config.listeners.push_back(listener("kafka://?name=b-kafka&topic=logs&partitions=3"));
+  config.io_threads = 1;
+  Server server(std::move(config));
+  ControlApi api(server, "");
+  ASSERT_TRUE(eventually([&] { return server.stats_json()["listeners"]["b-kafka"]["kafka_assigned_partitions"] == 3; }, 30));
+  Request r(http::verb::get, "/metrics", 11);
+  const std::string body = api.handle(r).body();
+  EXPECT_NE(body.find("# TYPE kumasim_kafka_assigned_partitions gauge\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("kumasim_kafka_assigned_partitions{listener=\"b-kafka\"} 3\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("kumasim_kafka_lost_messages_total{listener=\"b-kafka\"} 0\n"), std::string::npos) << body;
+  EXPECT_EQ(body.find("kafka_lost_messages_total{listener=\"a-tcp\"}"), std::string::npos) << body;
+  EXPECT_NE(body.find("kumasim_frames_total{listener=\"a-tcp\"} 0\n"), std::string::npos) << body;
+  EXPECT_EQ(body.find("null"), std::string::npos) << body;
 }
 
 TEST(KafkaFaults, ErrorNames) {
