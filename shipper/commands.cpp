@@ -91,12 +91,12 @@ std::variant<RunOptions, std::string> run_options(const RunCommand& c) {
   if (!c.rate.empty()) {
     const auto rate = parse_rate(c.rate);
     if (!rate) return "--rate: \"" + c.rate + "\" is not a positive rate such as 500/s or 30000/m";
-    o.pacer = Pacer(Pacer::Rate{*rate});
+    o.pacer = replay::Pacer(replay::Pacer::Rate{*rate});
   }
   if (!c.pace.empty()) {
     if (c.pace != "recorded") return "--pace: \"" + c.pace + "\" is not \"recorded\"";
     if (c.speed <= 0) return std::string("--speed must be positive");
-    o.pacer = Pacer(Pacer::Recorded{c.speed});
+    o.pacer = replay::Pacer(replay::Pacer::Recorded{c.speed});
   }
   return o;
 }

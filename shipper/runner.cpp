@@ -7,6 +7,7 @@
 #include "shipper/source/file_source.h"
 #include "shipper/progress.h"
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include <sys/resource.h>
@@ -79,6 +80,7 @@ class Runner {
   void read_until_done();
   void show_progress();
   void finish();
+  bool once() const { return options_.once || finish_; }
 
   RunOptions options_;
   int load_status_ = 2;  // 2: invalid manifests; 1: a destination or pipeline failed to start
@@ -86,7 +88,8 @@ class Runner {
   std::vector<DestinationRun> destinations_;
   Accounting accounting_;
   Progress progress_;
-  Flag stop_, reading_over_;
+  replay::Flag stop_, reading_over_;
+  std::atomic<bool> finish_{false};  // SIGUSR2: behave as --once from now on
   Ledger ledger_;
   bool refused_ = false;  // a destination refused a push (stopping): hand out no more lines
   std::string checkpoint_error_;  // the last failure to save checkpoints, logged once
@@ -260,7 +263,7 @@ void Runner::finish() {
 int Runner::run() {
   block_stop_signals();
   if (!load()) return load_status_;
-  StopSignalWatcher signals([this] { on_signal(); });
+  StopSignalWatcher signals([this] { on_signal(); }, [this] { finish_ = true; });
   read_until_done();
   reading_over_.raise();
   shutdown();
@@ -288,10 +291,10 @@ void Runner::read_until_done() {
       commit_delivered();
       last_commit = std::chrono::steady_clock::now();
     }
-    if (options_.once && !progressed && all_at_end()) break;
+    if (once() && !progressed && all_at_end()) break;
     if (!progressed) stop_.wait_until(std::chrono::steady_clock::now() + options_.poll_interval);
   }
-  if (!options_.once) return;
+  if (!once()) return;
   // --once delivers everything: wait for the destinations as long as it takes, or until a signal.
   for (auto& d : destinations_)
     while (!d.delivery->drain(std::chrono::milliseconds(200)) && !stop_.raised()) {

@@ -3,8 +3,8 @@
 // delivery, keeps checkpoints of what was delivered, and accounts for every line.
 #pragma once
 
+#include "replay/pacer.h"
 #include "shipper/pipeline/clock.h"
-#include "shipper/pacer.h"
 #include "shipper/pipeline/pipeline.h"
 
 #include <chrono>
@@ -21,7 +21,7 @@ struct RunOptions {
   PipelineSettings settings;
   Clock clock;
   TimeZone zone;
-  Pacer pacer;
+  replay::Pacer pacer;
   std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds shutdown_timeout{5000};
 };

@@ -8,28 +8,32 @@
 namespace kumasim::shipper {
 namespace {
 
-sigset_t stop_set() {
+sigset_t watched_set() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
 }  // namespace
 
 void block_stop_signals() {
-  const sigset_t set = stop_set();
+  const sigset_t set = watched_set();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-StopSignalWatcher::StopSignalWatcher(std::function<void()> on_signal) {
-  thread_ = std::thread([this, on_signal = std::move(on_signal)] {
-    const sigset_t set = stop_set();
+StopSignalWatcher::StopSignalWatcher(std::function<void()> on_stop, std::function<void()> on_finish) {
+  thread_ = std::thread([this, on_stop = std::move(on_stop), on_finish = std::move(on_finish)] {
+    const sigset_t set = watched_set();
     const timespec slice{0, 100'000'000};  // how soon the destructor is noticed
     while (!done_) {
-      if (sigtimedwait(&set, nullptr, &slice) > 0) {
-        on_signal();
+      const int signal = sigtimedwait(&set, nullptr, &slice);
+      if (signal == SIGUSR2) {
+        on_finish();
+      } else if (signal > 0) {
+        on_stop();
         return;
       }
     }

@@ -94,16 +94,93 @@ void metric(std::string& out, const std::string& name, const std::string& help, 
   out.append(type).append("\n");
 }
 
-// The body of POST /api/v1/listeners/NAME/faults; an error names the field.
-std::variant<KafkaFault, std::string> read_fault(const nlohmann::json& body) {
+// An integer field of a fault body within [min, max]; the error names the field.
+std::variant<std::int64_t, std::string> fault_integer(const nlohmann::json& value, const std::string& field,
+                                                      std::int64_t min, std::int64_t max) {
+  if (!value.is_number_integer() || value.get<std::int64_t>() < min || value.get<std::int64_t>() > max) {
+    return field + " must be an integer " + std::to_string(min) + "-" + std::to_string(max);
+  }
+  return value.get<std::int64_t>();
+}
+
+constexpr std::string_view kFaultFields =
+    "broker, down, rtt_ms, request_errors (kafka); drop_connections, refuse_connections_ms, slow_reader, "
+    "fail_tls_handshakes_ms (tcp, tls)";
+
+// A TCP/TLS listener fault: exactly one of its fields (docs/api.md, "Listener faults").
+std::variant<ListenerFault, std::string> read_listener_fault(const nlohmann::json& body) {
+  constexpr std::int64_t kMaxMs = kMaxListenerFaultDuration.count();
+  if (body.size() != 1) {
+    std::string given;
+    for (const auto& [field, ignored] : body.items()) given += (given.empty() ? "" : ", ") + field;
+    return "one listener fault per request, got " + given;
+  }
+  const std::string field = body.begin().key();
+  const nlohmann::json& value = body.begin().value();
+  ListenerFault fault;
+  const auto duration = [&](const nlohmann::json& ms, const std::string& name) -> std::optional<std::string> {
+    auto n = fault_integer(ms, name, 0, kMaxMs);
+    if (auto* message = std::get_if<std::string>(&n)) return *message;
+    fault.duration = std::chrono::milliseconds(std::get<std::int64_t>(n));
+    return std::nullopt;
+  };
+  if (field == "drop_connections") {
+    if (value != true) return std::string("drop_connections must be true");
+    fault.kind = ListenerFault::Kind::drop_connections;
+  } else if (field == "refuse_connections_ms") {
+    fault.kind = ListenerFault::Kind::refuse_connections;
+    if (auto message = duration(value, field)) return *message;
+  } else if (field == "fail_tls_handshakes_ms") {
+    fault.kind = ListenerFault::Kind::fail_tls_handshakes;
+    if (auto message = duration(value, field)) return *message;
+  } else {  // slow_reader
+    if (!value.is_object()) return std::string("slow_reader must be an object {bytes_per_second, ms}");
+    fault.kind = ListenerFault::Kind::slow_reader;
+    for (const auto& [key, ignored] : value.items()) {
+      if (key != "bytes_per_second" && key != "ms") return "slow_reader." + key + " is not a field (bytes_per_second, ms)";
+    }
+    const auto ms = value.find("ms");
+    if (ms == value.end()) return std::string("slow_reader.ms is required (0 ends a slow reader)");
+    if (auto message = duration(*ms, "slow_reader.ms")) return *message;
+    const auto rate = value.find("bytes_per_second");
+    if (rate == value.end()) {
+      if (fault.duration.count() > 0) return std::string("slow_reader.bytes_per_second is required");
+    } else {
+      auto n = fault_integer(*rate, "slow_reader.bytes_per_second", 1, std::int64_t{1} << 40);
+      if (auto* message = std::get_if<std::string>(&n)) return *message;
+      fault.bytes_per_second = static_cast<std::uint64_t>(std::get<std::int64_t>(n));
+    }
+  }
+  return fault;
+}
+
+// The body of POST /api/v1/listeners/NAME/faults: a Kafka broker fault or a
+// TCP/TLS listener fault, told apart by their fields; an error names the field.
+std::variant<KafkaFault, ListenerFault, std::string> read_fault(const nlohmann::json& body) {
   if (!body.is_object()) return std::string("the body must be a JSON object");
+  static const std::set<std::string> kKafkaFields{"broker", "down", "rtt_ms", "request_errors"};
+  static const std::set<std::string> kListenerFields{"drop_connections", "refuse_connections_ms", "slow_reader",
+                                                     "fail_tls_handshakes_ms"};
+  std::string kafka_field, listener_field;
+  for (const auto& [field, ignored] : body.items()) {
+    if (kKafkaFields.count(field)) kafka_field = field;
+    else if (kListenerFields.count(field)) listener_field = field;
+    else return field + " is not a field (" + std::string(kFaultFields) + ")";
+  }
+  if (!kafka_field.empty() && !listener_field.empty()) {
+    return listener_field + " (a tcp/tls listener fault) cannot be combined with " + kafka_field + " (a kafka fault)";
+  }
+  if (!listener_field.empty()) {
+    auto fault = read_listener_fault(body);
+    if (auto* message = std::get_if<std::string>(&fault)) return *message;
+    return std::get<ListenerFault>(fault);
+  }
   KafkaFault fault;
   const auto integer = [](const nlohmann::json& value, const std::string& field, std::int64_t min,
                           std::int64_t max) -> std::variant<int, std::string> {
-    if (!value.is_number_integer() || value.get<std::int64_t>() < min || value.get<std::int64_t>() > max) {
-      return field + " must be an integer " + std::to_string(min) + "-" + std::to_string(max);
-    }
-    return static_cast<int>(value.get<std::int64_t>());
+    auto n = fault_integer(value, field, min, max);
+    if (auto* message = std::get_if<std::string>(&n)) return *message;
+    return static_cast<int>(std::get<std::int64_t>(n));
   };
   for (const auto& [field, value] : body.items()) {
     if (field == "broker" || field == "rtt_ms") {
@@ -135,11 +212,9 @@ std::variant<KafkaFault, std::string> read_fault(const nlohmann::json& body) {
         if (key != "api" && key != "error" && key != "count") return "request_errors." + key + " is not a field (api, error, count)";
       }
       fault.request_errors = errors;
-    } else {
-      return field + " is not a field (broker, down, rtt_ms, request_errors)";
     }
   }
-  if (!fault.down && !fault.rtt_ms && !fault.request_errors) return std::string("nothing to do: give down, rtt_ms or request_errors");
+  if (!fault.down && !fault.rtt_ms && !fault.request_errors) return std::string("nothing to do: give one of ") + std::string(kFaultFields);
   if (fault.down && !fault.broker) return std::string("down needs broker");
   return fault;
 }
@@ -155,11 +230,13 @@ Response ControlApi::faults(const Request& request, const std::string& name) {
   auto fault = read_fault(body);
   if (auto* message = std::get_if<std::string>(&fault)) return error(request, http::status::bad_request, *message);
   using Kind = Server::FaultResult::Kind;
-  const auto result = server_.inject_kafka_fault(name, std::get<KafkaFault>(fault));
+  const auto result = std::holds_alternative<KafkaFault>(fault)
+                          ? server_.inject_kafka_fault(name, std::get<KafkaFault>(fault))
+                          : server_.inject_listener_fault(name, std::get<ListenerFault>(fault));
   switch (result.kind) {
     case Kind::applied: return reply_json(request, {{"listener", name}, {"applied", body}});
     case Kind::no_listener: return error(request, http::status::not_found, result.message);
-    case Kind::not_embedded_kafka: return error(request, http::status::conflict, result.message);
+    case Kind::not_applicable: return error(request, http::status::conflict, result.message);
     case Kind::rejected: return error(request, http::status::bad_request, result.message);
   }
   return error(request, http::status::internal_server_error, "unknown fault result");

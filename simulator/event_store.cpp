@@ -79,7 +79,8 @@ EventStore::~EventStore() {
 }
 
 void EventStore::append(std::vector<ReceivedEvent>& batch) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  room_.wait(lock, [&] { return !follow_ || released_ || unread_bytes_ == 0 || unread_bytes_ <= max_bytes_; });
   for (auto& event : batch) {
     event.id = ++stats_.last_id;
     if (capture_) {
@@ -87,11 +88,12 @@ void EventStore::append(std::vector<ReceivedEvent>& batch) {
       std::fwrite(line.data(), 1, line.size(), capture_);
     }
     stats_.bytes += event.footprint();
+    unread_bytes_ += follow_ ? event.footprint() : 0;
     ++stats_.events;
     events_.push_back(std::move(event));
   }
   batch.clear();
-  while (stats_.bytes > max_bytes_ && !events_.empty()) {
+  while (stats_.bytes > max_bytes_ && !events_.empty() && (!follow_ || events_.front().id <= reader_id_)) {
     stats_.bytes -= events_.front().footprint();
     --stats_.events;
     ++stats_.evicted;
@@ -115,11 +117,42 @@ std::vector<ReceivedEvent> EventStore::find(const EventQuery& query) const {
   return found;
 }
 
-void EventStore::clear() {
+void EventStore::follow_reader() {
   std::lock_guard lock(mutex_);
-  events_.clear();
-  stats_.events = 0;
-  stats_.bytes = 0;
+  follow_ = true;
+  reader_id_ = stats_.last_id;
+}
+
+void EventStore::reader_at(std::uint64_t id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!follow_ || id <= reader_id_) return;
+    auto it = std::upper_bound(events_.begin(), events_.end(), reader_id_,
+                               [](std::uint64_t since, const ReceivedEvent& e) { return since < e.id; });
+    for (; it != events_.end() && it->id <= id; ++it) unread_bytes_ -= it->footprint();
+    reader_id_ = id;
+  }
+  room_.notify_all();
+}
+
+void EventStore::release() {
+  {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+  }
+  room_.notify_all();
+}
+
+void EventStore::clear() {
+  {
+    std::lock_guard lock(mutex_);
+    events_.clear();
+    stats_.events = 0;
+    stats_.bytes = 0;
+    unread_bytes_ = 0;
+    reader_id_ = stats_.last_id;
+  }
+  room_.notify_all();
 }
 
 StoreStats EventStore::stats() const {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -92,8 +93,21 @@ class EventStore {
   StoreStats stats() const;
   void flush_capture();
 
+  // For a reader that must see every event (the scenario runner): from now
+  // on append() waits while the events the reader has not seen hold more
+  // than the bound, instead of evicting them. The listeners then stop
+  // reading, and senders feel the back-pressure of a slow KUMA; only events
+  // already seen are evicted. reader_at() says how far the reader got;
+  // release() ends every wait for good (before the listeners stop).
+  void follow_reader();
+  void reader_at(std::uint64_t id);
+  void release();
+
  private:
   mutable std::mutex mutex_;
+  std::condition_variable room_;
+  bool follow_ = false, released_ = false;
+  std::uint64_t reader_id_ = 0, unread_bytes_ = 0;
   std::deque<ReceivedEvent> events_;
   std::uint64_t max_bytes_;
   StoreStats stats_;

@@ -870,6 +870,24 @@ std::variant<Expectations, ParseError> parse(const json& body) {
   }
 }
 
+struct Selector::Compiled {
+  std::vector<Matcher> matchers;
+};
+
+Selector::Selector(std::shared_ptr<const Compiled> compiled) : compiled_(std::move(compiled)) {}
+
+std::variant<Selector, ParseError> Selector::parse(const json& matchers, const std::string& where) {
+  try {
+    auto compiled = std::make_shared<Compiled>();
+    compiled->matchers = parse_matchers(matchers, where, /*allow_empty=*/false);
+    return Selector(std::move(compiled));
+  } catch (const Invalid& invalid) {
+    return invalid.error;
+  }
+}
+
+bool Selector::matches(const json& object) const { return all_hold(compiled_->matchers, object); }
+
 struct Evaluation::State {
   std::uint64_t observed = 0;
   std::vector<Progress> progress;

@@ -42,6 +42,20 @@ class Expectations {
   friend class Evaluation;
 };
 
+// A list of matchers on its own ("where", "every"…: docs/expectations.md),
+// for callers that select objects one at a time: scenarios choose input
+// lines with it. `where` names the place in errors.
+class Selector {
+ public:
+  static std::variant<Selector, ParseError> parse(const nlohmann::json& matchers, const std::string& where);
+  bool matches(const nlohmann::json& object) const;  // every matcher holds
+
+ private:
+  struct Compiled;
+  explicit Selector(std::shared_ptr<const Compiled> compiled);
+  std::shared_ptr<const Compiled> compiled_;
+};
+
 // Accepts {"expectations":[E, …]}, a bare list [E, …], or a single E (a list
 // of one: places are still named "expectations[0]"). Never throws on input.
 std::variant<Expectations, ParseError> parse(const nlohmann::json& body);

@@ -40,6 +40,7 @@ nlohmann::json stats_json(const ListenerStats& s, bool kafka) {
                      {"accept_errors", get(s.accept_errors)},
                      {"tls_failures", get(s.tls_failures)},
                      {"udp_kernel_drops", get(s.udp_kernel_drops)},
+                     {"faults_applied", get(s.faults_applied)},
                      {"tls_failure_reasons", s.tls_failure_reasons()},
                      {"lints", std::move(lints)}};
   if (kafka) {
@@ -94,6 +95,9 @@ void FrameRecorder::record_datagram(std::string_view datagram) {
 }
 
 void FrameRecorder::record_message(std::string_view value, const KafkaRecord& record) {
+  // An empty (or null) message split on a delimiter has no part: it is one
+  // empty frame, skipped and counted as KUMA skips empty frames.
+  if (value.empty() && listener_.config.udp_delimited) return record_empty();
   // KUMA fetches whole messages (16 MB by default): it reads every byte, no octet counting.
   const FrameContext context{Transport::kafka, value.size(), 0, false, false};
   kafka_ = &record;

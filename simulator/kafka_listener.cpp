@@ -2,9 +2,13 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +21,13 @@ using Handle = std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)>;
 
 // How long one poll may block: the bound on how long stop() waits.
 constexpr int kPollMs = 100;
+
+// How long stop() lets the consumer close (commit, leave the group) before
+// abandoning it: a close needs the brokers, which may be gone.
+constexpr auto kCloseTimeout = std::chrono::seconds(5);
+
+// The highest Kafka ApiKey whose injected errors restore() clears.
+constexpr std::int16_t kMaxApiKey = 70;
 
 // Every setting librdkafka refuses is reported with its name and librdkafka's
 // reason; a password is never echoed.
@@ -104,6 +115,12 @@ void OffsetTracker::resume_at(std::int32_t partition, std::int64_t offset) {
 
 void OffsetTracker::start_unknown(std::int32_t partition) { next_.try_emplace(partition, -1); }
 
+void OffsetTracker::assigned(std::int32_t partition, std::optional<std::int64_t> committed, bool fresh_topic) {
+  if (!committed) next_[partition] = -1;  // nobody knows where reading resumes: not a loss either way
+  else if (*committed >= 0) resume_at(partition, *committed);
+  else if (!fresh_topic) start_unknown(partition);
+}
+
 // The mock cluster and the producer handle librdkafka requires as its owner.
 class KafkaListener::EmbeddedCluster {
  public:
@@ -130,6 +147,17 @@ class KafkaListener::EmbeddedCluster {
   EmbeddedCluster& operator=(const EmbeddedCluster&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
+
+  // Undoes every fault (brokers up, no added round-trip time, no pending
+  // request errors), so that the consumer's close (its last commit, leaving
+  // the group) is answered at once instead of waiting out librdkafka's timeouts.
+  void restore() {
+    for (int id = 1; id <= brokers_; ++id) {
+      rd_kafka_mock_broker_set_up(cluster_, id);
+      rd_kafka_mock_broker_set_rtt(cluster_, id, 0);
+    }
+    for (std::int16_t api = 0; api <= kMaxApiKey; ++api) rd_kafka_mock_clear_request_errors(cluster_, api);
+  }
 
   std::optional<std::string> inject(const KafkaFault& fault) {
     if (fault.broker && (*fault.broker < 1 || *fault.broker > brokers_)) {
@@ -180,6 +208,12 @@ class KafkaListener::Consumer {
     set(conf, "enable.partition.eof", "false");
     set(conf, "fetch.max.bytes", "16777216");     // KUMA's "size of message to fetch"
     set(conf, "log.connection.close", "false");  // the broker closes idle connections: not news
+    // A member joining or leaving stops the whole group until every member
+    // has rejoined or the session timeout has passed (librdkafka's default
+    // 45 s; the embedded broker always waits it out): KUMA-like consumers
+    // of kumasim use these shorter timeouts (docs/serve.md).
+    set(conf, "session.timeout.ms", "6000");
+    set(conf, "heartbeat.interval.ms", "1000");
     if (config.embedded) {
       // librdkafka's mock broker holds an empty fetch for the whole wait
       // instead of answering when data arrives: a short wait keeps the
@@ -191,6 +225,7 @@ class KafkaListener::Consumer {
     }
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_error_cb(conf, &Consumer::on_error);
+    rd_kafka_conf_set_log_cb(conf, &Consumer::on_log);
     rd_kafka_conf_set_rebalance_cb(conf, &Consumer::on_rebalance);
     char error[512];
     handle_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
@@ -218,9 +253,44 @@ class KafkaListener::Consumer {
   void stop() {
     stopping_ = true;
     if (thread_.joinable()) thread_.join();
-    if (handle_) rd_kafka_consumer_close(handle_.get());  // leaves the group before the broker goes
-    handle_.reset();
+    Handle handle{nullptr, &rd_kafka_destroy};
+    {
+      const std::lock_guard lock(mutex_);  // lag() reads through the handle
+      handle.swap(handle_);
+    }
+    // The embedded brokers are back up (KafkaListener::stop): always try there.
+    if (handle) close(handle.release(), !listener_.config.embedded && unreachable());
     listener_.stats.kafka_assigned_partitions.store(0, std::memory_order_relaxed);
+  }
+
+  std::optional<std::int64_t> lag() const {
+    if (unreachable()) return std::nullopt;  // the watermarks seen last are stale
+    const std::lock_guard lock(mutex_);
+    if (!handle_ || assignment_.empty()) return std::nullopt;
+    const std::string& topic = listener_.config.topic;
+    rd_kafka_topic_partition_list_t* positions = rd_kafka_topic_partition_list_new(static_cast<int>(assignment_.size()));
+    for (const auto& [partition, start] : assignment_) rd_kafka_topic_partition_list_add(positions, topic.c_str(), partition);
+    rd_kafka_position(handle_.get(), positions);
+    std::optional<std::int64_t> total = 0;
+    for (int i = 0; i < positions->cnt && total; ++i) {
+      const auto& p = positions->elems[i];
+      std::int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+      if (rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), p.partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        total.reset();  // no fetch answered yet
+        break;
+      }
+      // Nothing consumed from it yet: it is read from its start (the
+      // committed offset, or the fresh topic's 0).
+      std::int64_t position = p.offset;
+      if (position < 0) position = assignment_.at(p.partition);
+      if (position < 0) position = low >= 0 ? low : high == 0 ? 0 : -1;
+      if (position < 0) total.reset();
+      else *total += std::max<std::int64_t>(0, high - position);
+    }
+    rd_kafka_topic_partition_list_destroy(positions);
+    return total;
   }
 
  private:
@@ -236,8 +306,46 @@ class KafkaListener::Consumer {
     }
   }
 
+  // The consumer leaves its group (a last commit, LeaveGroup) within
+  // kCloseTimeout, or is destroyed without it: a close needs the brokers, and
+  // librdkafka would wait out its socket timeout (a minute) for a broker that
+  // is gone. `unreachable`: the brokers were last seen gone, do not even try.
+  void close(rd_kafka_t* handle, bool unreachable) {
+    bool closed = false;
+    if (!unreachable) {
+      rd_kafka_queue_t* queue = rd_kafka_queue_new(handle);
+      if (rd_kafka_error_t* error = rd_kafka_consumer_close_queue(handle, queue)) {
+        rd_kafka_error_destroy(error);
+      } else {
+        const auto deadline = std::chrono::steady_clock::now() + kCloseTimeout;
+        while (!(closed = rd_kafka_consumer_closed(handle) != 0) && std::chrono::steady_clock::now() < deadline) {
+          rd_kafka_queue_poll_callback(queue, kPollMs);  // serves the revocation
+        }
+      }
+      rd_kafka_queue_destroy(queue);
+    }
+    if (!closed) {
+      std::cerr << "kumasim: kafka listener " << listener_.config.name
+                << ": closing without leaving the group (the brokers do not answer)\n";
+    }
+    rd_kafka_destroy_flags(handle, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+
+  // The brokers were last seen gone (no message since).
+  bool unreachable() const {
+    const auto error = last_error_.load();
+    return error == RD_KAFKA_RESP_ERR__TRANSPORT || error == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+           error == RD_KAFKA_RESP_ERR__RESOLVE;
+  }
+
   void record(const rd_kafka_message_t& message) {
-    last_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;  // healthy again: the next error is news
+    if (last_error_.exchange(RD_KAFKA_RESP_ERR_NO_ERROR) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // Healthy again: the error is history, and the next one is news.
+      listener_.stats.set_kafka_last_error("");
+      cause_.clear();
+      const std::lock_guard lock(log_mutex_);
+      last_log_.clear();
+    }
     auto& stats = listener_.stats;
     ListenerStats::bump(stats.bytes, message.len);
     if (const auto lost = offsets_.observe(message.partition, message.offset)) {
@@ -262,8 +370,12 @@ class KafkaListener::Consumer {
   // Counted every time and kept as the stats' kafka_last_error; written to
   // stderr once per change of error, so that a broker down for a minute is
   // one line, not hundreds.
+  // "All brokers down" follows the failure that brought them down (a refused
+  // connection, a failed authentication): it keeps that cause in its text.
   void report(rd_kafka_resp_err_t error, const std::string& reason) {
     std::string text = std::string(rd_kafka_err2name(error)) + ": " + reason;
+    if (error != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) cause_ = text;
+    else if (!cause_.empty()) text += " (after " + cause_ + ")";
     const bool news = error != last_error_.exchange(error);
     if (news) std::cerr << "kumasim: kafka listener " << listener_.config.name << ": " << text << "\n";
     // The text first: whoever sees the count go up finds the error it counts.
@@ -275,6 +387,21 @@ class KafkaListener::Consumer {
     static_cast<Consumer*>(opaque)->report(static_cast<rd_kafka_resp_err_t>(error), reason);
   }
 
+  // librdkafka's own log lines (on its threads): warnings and worse, each
+  // kind (facility) once until messages flow again, as errors are, instead
+  // of librdkafka's raw "%3|...|FAIL|..." line per retry.
+  static void on_log(const rd_kafka_t* handle, int level, const char* facility, const char* line) {
+    if (level > 5) return;  // info and debug
+    auto* self = static_cast<Consumer*>(rd_kafka_opaque(handle));
+    if (self == nullptr) return;
+    {
+      const std::lock_guard lock(self->log_mutex_);
+      if (!self->last_log_.insert(facility).second) return;
+    }
+    std::cerr << "kumasim: kafka listener " << self->listener_.config.name << ": librdkafka " << facility << ": "
+              << line << "\n";
+  }
+
   // The group's assignment: taken as given, and counted. A partition resumes
   // at its committed offset, so the messages before it are not counted lost.
   static void on_rebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* partitions,
@@ -283,7 +410,7 @@ class KafkaListener::Consumer {
     auto& assigned = self.listener_.stats.kafka_assigned_partitions;
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
     if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      self.track(handle, partitions);
+      self.track(handle, partitions, cooperative);
       if (cooperative) {
         if (auto* problem = rd_kafka_incremental_assign(handle, partitions)) rd_kafka_error_destroy(problem);
         assigned.fetch_add(static_cast<std::uint64_t>(partitions->cnt), std::memory_order_relaxed);
@@ -294,6 +421,11 @@ class KafkaListener::Consumer {
       return;
     }
     if (error != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) self.report(error, "rebalance failed");
+    {
+      const std::lock_guard lock(self.mutex_);
+      if (!cooperative) self.assignment_.clear();
+      for (int i = 0; i < partitions->cnt; ++i) self.assignment_.erase(partitions->elems[i].partition);
+    }
     if (cooperative) {
       if (auto* problem = rd_kafka_incremental_unassign(handle, partitions)) rd_kafka_error_destroy(problem);
       const auto gone = std::min<std::uint64_t>(assigned.load(), static_cast<std::uint64_t>(partitions->cnt));
@@ -306,14 +438,29 @@ class KafkaListener::Consumer {
 
   // Where consumption of newly assigned partitions starts: a committed offset
   // (someone read up to there), else the topic's start: 0 for the fresh
-  // embedded topic, unknown for an external one.
-  void track(rd_kafka_t* handle, const rd_kafka_topic_partition_list_t* partitions) {
+  // embedded topic, unknown for an external one. When the committed offsets
+  // cannot be read, the start is unknown for every listener, and the failed
+  // lookup is reported.
+  void track(rd_kafka_t* handle, const rd_kafka_topic_partition_list_t* partitions, bool incremental) {
     rd_kafka_topic_partition_list_t* committed = rd_kafka_topic_partition_list_copy(partitions);
-    const bool known = rd_kafka_committed(handle, committed, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    auto lookup = rd_kafka_committed(handle, committed, 5000);
+    for (int i = 0; i < committed->cnt && lookup == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) lookup = committed->elems[i].err;
+    if (lookup != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      report(lookup, "cannot read the group's committed offsets of the assigned partitions: loss detection starts "
+                     "at the first offset read");
+    }
+    const bool fresh = listener_.config.embedded;
+    const std::lock_guard lock(mutex_);
+    if (!incremental) assignment_.clear();
     for (int i = 0; i < committed->cnt; ++i) {
       const auto& p = committed->elems[i];
-      if (known && p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) offsets_.resume_at(p.partition, p.offset);
-      else if (!listener_.config.embedded) offsets_.start_unknown(p.partition);
+      std::optional<std::int64_t> offset;
+      if (lookup == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) offset = p.offset;
+      offsets_.assigned(p.partition, offset, fresh);
+      std::int64_t start = -1;  // unknown
+      if (offset && *offset >= 0) start = *offset;
+      else if (offset && fresh) start = 0;
+      assignment_[p.partition] = start;
     }
     rd_kafka_topic_partition_list_destroy(committed);
   }
@@ -321,10 +468,15 @@ class KafkaListener::Consumer {
   ListenerContext& listener_;
   std::map<std::int32_t, FrameRecorder> recorders_;  // per partition
   OffsetTracker offsets_;
+  mutable std::mutex mutex_;  // handle_ (while stop() takes it) and assignment_, which lag() reads
   Handle handle_{nullptr, &rd_kafka_destroy};
+  std::map<std::int32_t, std::int64_t> assignment_;  // partition -> where reading it starts (-1: unknown)
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<rd_kafka_resp_err_t> last_error_{RD_KAFKA_RESP_ERR_NO_ERROR};  // librdkafka's threads and ours
+  std::string cause_;  // the latest error but "all brokers down" (the consumer thread's)
+  std::mutex log_mutex_;
+  std::set<std::string> last_log_;  // librdkafka's log facilities written since messages last flowed
 };
 
 namespace {
@@ -355,7 +507,15 @@ const std::string& KafkaListener::bootstrap() const { return cluster_ ? cluster_
 void KafkaListener::start() { consumer_->start(); }
 
 void KafkaListener::stop() {
+  if (cluster_) cluster_->restore();  // the consumer's close needs the brokers
   if (consumer_) consumer_->stop();  // the consumer first: it talks to the cluster
+}
+
+std::optional<std::int64_t> KafkaListener::lag() const { return consumer_ ? consumer_->lag() : std::nullopt; }
+
+nlohmann::json KafkaListener::lag_json() const {
+  const auto value = lag();
+  return value ? nlohmann::json(*value) : nlohmann::json();
 }
 
 std::optional<std::string> KafkaListener::inject(const KafkaFault& fault) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "simulator/frame_recorder.h"
 
 namespace kumasim::sim {
@@ -33,6 +35,13 @@ class OffsetTracker {
   // older messages may have expired long ago). A partition already tracked
   // keeps its expectation.
   void start_unknown(std::int32_t partition);
+  // `partition` was (re)assigned to this consumer. `committed`: the group's
+  // committed offset (resume_at), negative when the group has none (a fresh
+  // topic, the embedded broker's, starts at 0; an external one at an unknown
+  // start), or nullopt when it could not be read: then the first offset seen is
+  // the start, even for a partition tracked before (another member may have
+  // read past where we stopped), so that a failed lookup is never a false loss.
+  void assigned(std::int32_t partition, std::optional<std::int64_t> committed, bool fresh_topic);
 
  private:
   std::map<std::int32_t, std::int64_t> next_;  // a fresh topic: every partition starts at 0; -1: unknown
@@ -71,7 +80,18 @@ class KafkaListener {
   const std::string& bootstrap() const;
   bool embedded() const { return cluster_ != nullptr; }
   void start();  // the consumer thread
-  void stop();   // prompt: the consumer polls with a short timeout
+  // Prompt: the consumer polls with a short timeout, and its close (leaving
+  // the group) is bounded: the embedded brokers are brought back up first, and
+  // a close that cannot finish in a few seconds is abandoned.
+  void stop();
+
+  // Consumer lag: over the partitions assigned to this listener, the sum of
+  // (high watermark - position), from the watermarks of the latest fetch
+  // responses (no request to the broker). nullopt when unknown: nothing
+  // assigned yet, no fetch answered yet, or the brokers are unreachable.
+  std::optional<std::int64_t> lag() const;
+  // lag() for the stats: an integer, or null when unknown.
+  nlohmann::json lag_json() const;
 
   // Embedded only: applies `fault`; an error message (naming the field) when
   // the fault cannot be applied.

@@ -26,6 +26,26 @@ std::optional<std::uint64_t> number(std::string_view text) {
   return value;
 }
 
+// The URL as error messages show it (redacted_url, listener_config.h).
+std::string redacted(std::string_view url) {
+  std::string out(url);
+  constexpr std::string_view kKey = "password=";
+  for (std::size_t at = out.find(kKey); at != std::string::npos; at = out.find(kKey, at + 1)) {
+    if (at == 0 || (out[at - 1] != '?' && out[at - 1] != '&')) continue;  // "old_password=": another key
+    const std::size_t from = at + kKey.size();
+    // Up to the next KEY=VALUE pair: a raw "&" in the password is hidden too.
+    std::size_t to = out.find('&', from);
+    while (to != std::string::npos) {
+      const std::size_t next = out.find('&', to + 1);
+      if (out.substr(to + 1, next == std::string::npos ? std::string::npos : next - to - 1).find('=') != std::string::npos) break;
+      to = next;
+    }
+    if (to == std::string::npos) to = out.size();
+    out.replace(from, to - from, "***");
+  }
+  return out;
+}
+
 // host:port, [v6]:port or :port.
 std::optional<std::string> read_address(std::string_view address, ListenerConfig& config) {
   const auto colon = address.rfind(':');
@@ -82,7 +102,8 @@ std::optional<std::string> read_count(std::string_view key, std::string_view val
   return std::nullopt;
 }
 
-// "%26" -> "&": a password may hold the URL's separators.
+// "%26" -> "&": every value may hold the URL's separators (a password, or
+// anything a configuration file's map gives, which url_from_map encodes).
 std::optional<std::string> percent_decode(std::string_view value) {
   std::string out;
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -136,9 +157,7 @@ std::optional<std::string> read_kafka_option(std::string_view key, std::string_v
     if (it == kSasl.end()) return "sasl \"" + std::string(value) + "\" is not off, plain, scram-sha-256 or scram-sha-512";
     config.sasl = it->second;
   } else if (key == "username" || key == "password") {
-    auto decoded = percent_decode(value);
-    if (!decoded) return std::string(key) + ": a bad %XX escape";
-    (key == "username" ? config.username : config.password) = std::move(*decoded);
+    (key == "username" ? config.username : config.password) = value;  // parse_listener_url decoded every value
   } else if (key == "tls") {
     if (value == "off") config.kafka_tls = KafkaTls::off;
     else if (value == "on") config.kafka_tls = KafkaTls::on;
@@ -189,6 +208,15 @@ std::optional<std::string> read_option(std::string_view key, std::string_view va
   return std::nullopt;
 }
 
+// 127.0.0.0/8, ::1 or localhost: where the embedded broker can be reached.
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  unsigned char address[16];
+  if (::inet_pton(AF_INET, host.c_str(), address) == 1) return address[0] == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 // The Kafka rules: the embedded broker's keys or an external cluster's, and
 // security settings that are whole.
 std::optional<std::string> check_kafka(const ListenerConfig& config) {
@@ -200,6 +228,11 @@ std::optional<std::string> check_kafka(const ListenerConfig& config) {
   if (config.tls.mode != tls::TlsMode::encrypt) return std::string("mode applies to tls listeners; kafka uses tls=off|on|verify");
   const bool secured = config.sasl != KafkaSasl::none || config.kafka_tls != KafkaTls::off;
   if (config.embedded) {
+    if (!is_loopback(config.host)) {
+      return "host " + config.host +
+             ": the embedded broker listens on loopback (127.0.0.1) only; use 127.0.0.1, localhost or an empty "
+             "host (kafka://:0), and a real cluster (embedded=false) to share a topic across machines";
+    }
     if (!config.bootstrap.empty()) return std::string("bootstrap names an external cluster: it needs embedded=false");
     if (secured || !config.username.empty() || !config.password.empty() || !config.tls.ca_file.empty() ||
         !config.tls.cert_file.empty() || !config.tls.key_file.empty()) {
@@ -302,14 +335,15 @@ bool has_ip_address_host(const std::string& bootstrap) {
 
 std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index) {
   ListenerConfig config;
+  const std::string shown = redacted(url);  // every message that echoes the URL hides the password
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return "listener \"" + std::string(url) + "\": expected TRANSPORT://HOST:PORT";
+  if (scheme_end == std::string_view::npos) return "listener \"" + shown + "\": expected TRANSPORT://HOST:PORT";
   auto transport = transport_from(url.substr(0, scheme_end));
-  if (auto* error = std::get_if<std::string>(&transport)) return "listener \"" + std::string(url) + "\": " + *error;
+  if (auto* error = std::get_if<std::string>(&transport)) return "listener \"" + shown + "\": " + *error;
   config.transport = std::get<Transport>(transport);
   std::string_view rest = url.substr(scheme_end + 3);
   const auto query_start = rest.find('?');
-  auto fail = [&](const std::string& why) { return "listener \"" + std::string(url) + "\": " + why; };
+  auto fail = [&](const std::string& why) { return "listener \"" + shown + "\": " + why; };
   const std::string_view address = rest.substr(0, query_start);
   // A Kafka listener has no address of its own: "kafka://?bootstrap=..." is fine.
   const bool no_address = address.empty() && config.transport == Transport::kafka;
@@ -317,17 +351,45 @@ std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view ur
     if (auto error = read_address(address, config)) return fail(*error);
   }
   std::string_view query = query_start == std::string_view::npos ? std::string_view{} : rest.substr(query_start + 1);
+  std::string_view previous_key;
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
+    if (eq == std::string_view::npos && previous_key == "password") {
+      return fail("password holds a raw \"&\": write it as %26");  // the rest of the password is not echoed
+    }
     if (eq == std::string_view::npos) return fail("\"" + std::string(pair) + "\" is not KEY=VALUE");
-    if (auto error = read_option(pair.substr(0, eq), pair.substr(eq + 1), config)) return fail(*error);
+    const std::string_view key = pair.substr(0, eq);
+    previous_key = key;
+    const auto value = percent_decode(pair.substr(eq + 1));
+    if (!value) return fail(std::string(key) + ": a bad %XX escape (write % as %25)");  // the value is not echoed
+    if (auto error = read_option(key, *value, config)) return fail(*error);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
   if (auto error = check(config)) return fail(*error);
   if (config.name.empty()) config.name = transport_name(config.transport) + "-" + std::to_string(index);
   return config;
 }
+
+std::string url_encoded(std::string_view value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       std::string_view("-._~:/,[]@*+").find(c) != std::string_view::npos;
+    if (plain) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string redacted_url(std::string_view url) { return redacted(url); }
 
 }  // namespace kumasim::sim

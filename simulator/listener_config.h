@@ -53,6 +53,14 @@ struct ListenerConfig {
 // names the key and the rule. `index` names an unnamed listener ("tcp-1").
 std::variant<ListenerConfig, std::string> parse_listener_url(std::string_view url, int index);
 
+// A value for a listener URL's query: parse_listener_url decodes %XX in every
+// value, so "&", "=", "%", "#" or a space stay inside it (the YAML map forms
+// of serve configs and scenario files build URLs with it).
+std::string url_encoded(std::string_view value);
+
+// The URL as messages may show it: the value of password= replaced by ***.
+std::string redacted_url(std::string_view url);
+
 // "tcp", "udp", "tls" or "kafka".
 std::string transport_name(formats::Transport transport);
 

@@ -29,6 +29,7 @@ struct ListenerStats {
   Counter accept_errors{0};  // accepts that failed, e.g. out of file descriptors
   Counter tls_failures{0};   // failed handshakes (lost_tls)
   Counter udp_kernel_drops{0};  // datagrams the kernel dropped before we read them (SO_RXQ_OVFL)
+  Counter faults_applied{0};  // faults injected through POST /api/v1/listeners/NAME/faults (or Server::inject_*)
   Counter kafka_offset_gaps{0};    // Kafka: jumps past the next expected offset of a partition
   Counter kafka_lost_messages{0};  // Kafka: messages skipped by those jumps (lost to KUMA)
   Counter kafka_errors{0};         // Kafka: consumer errors reported by librdkafka

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <string_view>
 
 namespace kumasim::sim {
 namespace {
@@ -33,7 +34,7 @@ std::string url_from_map(const YAML::Node& node, const std::string& where) {
                                            "sasl",      "username",  "password",  "ca",       "cert",     "key"};
   std::string transport = "tcp", address, query;
   auto add = [&](const std::string& key, const std::string& value) {
-    query += (query.empty() ? "?" : "&") + key + "=" + value;
+    query += (query.empty() ? "?" : "&") + key + "=" + url_encoded(value);
   };
   for (const auto& entry : node) {
     const auto key = entry.first.as<std::string>();

@@ -6,6 +6,7 @@
 #include "simulator/kafka_listener.h"
 #include "simulator/stream_listener.h"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +19,7 @@ struct Server::Runtime {
   std::vector<std::unique_ptr<DatagramListener>> datagram_listeners;
   std::vector<std::unique_ptr<KafkaListener>> kafka_listeners;  // no Asio: each has its consumer thread
   std::map<std::string, KafkaListener*> kafka_by_name;
+  std::map<std::string, StreamListener*> stream_by_name;  // TCP and TLS
   std::vector<nlohmann::json> bound;  // per listener, in configuration order
   std::vector<std::thread> threads;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
@@ -65,6 +67,7 @@ nlohmann::json bound_json(const ListenerConfig& config, const std::string& boots
 Server::Server(ServerConfig config)
     : config_(std::move(config)), store_(config_.max_store, config_.capture), runtime_(std::make_unique<Runtime>()) {
   auto& rt = *runtime_;
+  if (config_.lossless_reader) store_.follow_reader();
   for (const auto& listener : config_.listeners) {
     auto& context = contexts_.emplace_back(listener, info_for(listener), store_);
     try {
@@ -77,6 +80,7 @@ Server::Server(ServerConfig config)
         rt.bound.push_back(bound_json(listener, l->endpoint()));
       } else {
         auto& l = rt.stream_listeners.emplace_back(std::make_unique<StreamListener>(rt.io, context));
+        rt.stream_by_name[listener.name] = l.get();
         rt.bound.push_back(bound_json(listener, l->endpoint()));
       }
     } catch (const std::exception& e) {
@@ -94,6 +98,7 @@ Server::Server(ServerConfig config)
 
 Server::~Server() {
   auto& rt = *runtime_;
+  store_.release();  // a listener waiting for the reader would never see the stop
   // Threads first: then nothing else touches the sockets while they close.
   rt.work.reset();
   rt.io.stop();
@@ -113,6 +118,7 @@ nlohmann::json Server::stats_json() const {
     auto& out = listeners[context.config.name] = sim::stats_json(context.stats, kafka);
     if (kafka) {
       out["kafka_assigned_partitions"] = context.stats.kafka_assigned_partitions.load(std::memory_order_relaxed);
+      out["kafka_lag"] = runtime_->kafka_by_name.at(context.config.name)->lag_json();
       const auto error = context.stats.kafka_last_error();
       out["kafka_last_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
     }
@@ -128,14 +134,40 @@ Server::FaultResult Server::inject_kafka_fault(const std::string& name, const Ka
   const auto it = runtime_->kafka_by_name.find(name);
   if (it == runtime_->kafka_by_name.end()) {
     for (const auto& context : contexts_) {
-      if (context.config.name == name) return {Kind::not_embedded_kafka, "listener " + name + " is not a kafka listener"};
+      if (context.config.name == name) {
+        return {Kind::not_applicable, "listener " + name + " is " + transport_name(context.config.transport) +
+                                          ", not a kafka listener: broker faults apply to kafka listeners"};
+      }
     }
     return {Kind::no_listener, "no listener " + name};
   }
   if (!it->second->embedded()) {
-    return {Kind::not_embedded_kafka, "listener " + name + " consumes an external cluster: faults apply to the embedded broker only"};
+    return {Kind::not_applicable, "listener " + name + " consumes an external cluster: faults apply to the embedded broker only"};
   }
   if (auto problem = it->second->inject(fault)) return {Kind::rejected, *problem};
+  for (auto& context : contexts_) {
+    if (context.config.name == name) ListenerStats::bump(context.stats.faults_applied);
+  }
+  return {Kind::applied, ""};
+}
+
+Server::FaultResult Server::inject_listener_fault(const std::string& name, const ListenerFault& fault) {
+  using Kind = FaultResult::Kind;
+  const auto context = std::find_if(contexts_.begin(), contexts_.end(), [&](const auto& c) { return c.config.name == name; });
+  if (context == contexts_.end()) return {Kind::no_listener, "no listener " + name};
+  const auto transport = context->config.transport;
+  const std::string kind(to_string(fault.kind));
+  if (fault.kind == ListenerFault::Kind::fail_tls_handshakes && transport != formats::Transport::tls) {
+    return {Kind::not_applicable, "listener " + name + " is " + transport_name(transport) + ": " + kind +
+                                      " applies to tls listeners"};
+  }
+  const auto it = runtime_->stream_by_name.find(name);
+  if (it == runtime_->stream_by_name.end()) {
+    return {Kind::not_applicable, "listener " + name + " is " + transport_name(transport) + ": " + kind +
+                                      " applies to tcp and tls listeners"};
+  }
+  if (auto problem = it->second->inject(fault)) return {Kind::rejected, *problem};
+  ListenerStats::bump(context->stats.faults_applied);
   return {Kind::applied, ""};
 }
 

@@ -7,6 +7,7 @@
 #include "simulator/frame_recorder.h"
 #include "simulator/kafka_listener.h"
 #include "simulator/listener_config.h"
+#include "simulator/listener_fault.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,9 @@ struct ServerConfig {
   std::uint64_t max_store = 256ull * 1024 * 1024;  // bytes
   std::string capture;                             // capture file; empty: none
   unsigned io_threads = 0;                         // 0: the number of cores
+  // A reader will see every event (store().reader_at()): the store makes the
+  // listeners wait rather than evict what it has not seen (the scenario runner).
+  bool lossless_reader = false;
 };
 
 class Server {
@@ -39,13 +43,19 @@ class Server {
   // {"listeners":{name: counters}, "store": {...}}
   nlohmann::json stats_json() const;
 
-  // Applies `fault` to the embedded Kafka broker of listener `name`
-  // (POST /api/v1/listeners/NAME/faults).
+  // What became of a fault (POST /api/v1/listeners/NAME/faults): applied; no
+  // listener of that name; a fault that does not apply to the listener (its
+  // transport, or an external Kafka cluster); or rejected, with the reason.
   struct FaultResult {
-    enum class Kind { applied, no_listener, not_embedded_kafka, rejected } kind;
+    enum class Kind { applied, no_listener, not_applicable, rejected } kind;
     std::string message;  // why not
   };
+  // Applies `fault` to the embedded Kafka broker of listener `name`.
   FaultResult inject_kafka_fault(const std::string& name, const KafkaFault& fault);
+  // Applies `fault` to TCP or TLS listener `name` (fail_tls_handshakes: TLS
+  // only), from any thread but the I/O threads; returns once it is in effect
+  // (listener_fault.h says what each kind does).
+  FaultResult inject_listener_fault(const std::string& name, const ListenerFault& fault);
 
  private:
   struct Runtime;

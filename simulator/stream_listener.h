@@ -5,8 +5,11 @@
 
 #include "simulator/asio.h"
 #include "simulator/frame_recorder.h"
+#include "simulator/listener_fault.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace kumasim::sim {
 
@@ -20,6 +23,14 @@ class StreamListener {
   asio::ip::tcp::endpoint endpoint() const;
   void start();
   void stop();
+
+  // Applies `fault` (listener_fault.h) from any thread and returns once it is
+  // in effect: after drop_connections every connection open before the call
+  // is closed, after refuse_connections new connections are refused. From one
+  // of the I/O threads of `io` it returns at once, without waiting. An error
+  // message when the fault does not apply (fail_tls_handshakes on a plain
+  // listener, a zero rate).
+  std::optional<std::string> inject(const ListenerFault& fault);
 
  private:
   struct Impl;

@@ -1,7 +1,9 @@
 #include "shipper/manifest/reader.h"
 
+#include "yaml/document_starts.h"
+
 #include <re2/re2.h>
-#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
@@ -66,33 +68,6 @@ std::string type_error_message(const YAML::Node& node, YamlType expected) {
   if (expected == YamlType::string && plain_scalar) message += "; quote the value to make it a string";
   return message + "; " + std::string(kRejected);
 }
-
-// Records where each document starts. yaml-cpp 0.7 loops forever on some
-// broken input (a stray `,` at the top level, jbeder/yaml-cpp#1040): the
-// parser keeps starting an empty document at the same place.
-class DocumentStarts : public YAML::EventHandler {
- public:
-  bool repeated() const { return repeated_; }
-  const YAML::Mark& mark() const { return mark_; }
-
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    repeated_ = started_ && mark.pos == mark_.pos;
-    started_ = true;
-    mark_ = mark;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
- private:
-  bool started_ = false, repeated_ = false;
-  YAML::Mark mark_;
-};
 
 // go-yaml v2's isMerge: a plain `<<`, or one tagged !!merge.
 bool is_merge_key(const YAML::Node& key) {
@@ -302,13 +277,7 @@ std::string_view describe_type(YamlType type) {
 }
 
 std::vector<YAML::Node> load_documents(const std::string& text) {
-  // A dry run with a handler that builds nothing finds the endless case first.
-  std::istringstream in(text);
-  YAML::Parser parser(in);
-  DocumentStarts starts;
-  while (parser.HandleNextDocument(starts)) {
-    if (starts.repeated()) throw YAML::ParserException(starts.mark(), "unexpected token");
-  }
+  yaml::document_starts(text);  // a dry run: throws where yaml-cpp would loop for ever
   return YAML::LoadAll(text);
 }
 

@@ -314,6 +314,23 @@ TEST_F(Shipper, RestartFromCheckpointHasNoLossAndNoDuplicates) {
     EXPECT_NE(lines[static_cast<std::size_t>(i)].find("line-" + std::to_string(i) + "\\\""), std::string::npos) << i;
 }
 
+// SIGUSR2 turns a following run into --once: the lines written before it are
+// all delivered, then the run exits 0 with its summary.
+TEST_F(Shipper, Sigusr2FinishesLikeOnce) {
+  TcpReceiver receiver(receiver_options(/*listening=*/false));  // refused at first: the signal finds lines pending
+  write(audit_log(), numbered_lines(0, 100));
+  start({"run", manifest(socket_manifest("TCP", "JSON", receiver.port())).string(), "--root", (dir_ / "root").string(),
+         "--summary", (dir_ / "summary.json").string()});
+  ASSERT_TRUE(eventually([&] { return err().find("127.0.0.1:" + std::to_string(receiver.port())) != std::string::npos; }))
+      << err();
+  write(audit_log(), numbered_lines(100, 150), std::ios::app);
+  process_->signal(SIGUSR2);
+  receiver.listen();
+  ASSERT_EQ(process_->wait(60), 0) << err();
+  EXPECT_EQ(summary()["read"], 150);
+  EXPECT_TRUE(eventually([&] { return receiver.messages().size() == 150; })) << receiver.messages().size();
+}
+
 TEST_F(Shipper, FollowsRotationLikeTailF) {
   TcpReceiver receiver(receiver_options());
   write(audit_log(), numbered_lines(0, 100));

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 namespace kumasim::sim {
@@ -91,6 +93,54 @@ TEST(EventStore, MemoryStaysBoundedByEvictingTheOldest) {
   EXPECT_LE(stats.bytes, 10 * one);
   EXPECT_EQ(stats.events + stats.evicted, 100u);
   EXPECT_EQ(store.find({}).front().id, stats.evicted + 1);
+}
+
+// With a reader that must see everything, a full store makes the writer wait
+// for the reader instead of evicting what it has not seen.
+TEST(EventStore, AFollowedReaderMissesNothing) {
+  const auto a = listener("a");
+  const auto one = event(a, std::string(1000, 'x')).footprint();
+  EventStore store(3 * one);
+  store.follow_reader();
+  std::atomic<int> appended{0};
+  std::thread writer([&] {
+    for (int i = 0; i < 10; ++i) {
+      std::vector<ReceivedEvent> batch;
+      batch.push_back(event(a, std::string(1000, 'x')));
+      store.append(batch);
+      ++appended;
+    }
+  });
+  std::uint64_t seen = 0;
+  while (seen < 10) {
+    const auto page = store.find(EventQuery{});
+    for (const auto& e : page) {
+      if (e.id != seen + 1) continue;  // already seen (kept until evicted)
+      seen = e.id;
+    }
+    EXPECT_LE(store.stats().bytes, 4 * one);  // the bound, and one batch over it at most
+    store.reader_at(seen);
+  }
+  writer.join();
+  EXPECT_EQ(appended, 10);
+  EXPECT_EQ(store.stats().evicted + store.stats().events, 10u);
+}
+
+TEST(EventStore, ReleaseEndsTheWait) {
+  const auto a = listener("a");
+  EventStore store(1);
+  store.follow_reader();
+  std::vector<ReceivedEvent> first;
+  first.push_back(event(a, "one"));
+  store.append(first);  // nothing unread yet: taken even over the bound
+  std::thread writer([&] {
+    std::vector<ReceivedEvent> batch;
+    batch.push_back(event(a, "two"));
+    store.append(batch);  // waits: "one" is unread and over the bound
+  });
+  store.release();
+  writer.join();
+  EXPECT_EQ(store.stats().last_id, 2u);
 }
 
 TEST(EventStore, CaptureFileHasEveryEventWithNonUtf8AsBase64) {

@@ -664,5 +664,17 @@ TEST(ExpectParse, ErrorAsJson) {
   EXPECT_EQ(error["message"], R"(unknown predicate "regx")");
 }
 
+TEST(Selector, HoldsWhenEveryMatcherHolds) {
+  const auto parsed = Selector::parse(json::parse(R"([{"field":"userAgent","regex":"^kubelet"},{"field":"verb","equals":"get"}])"), "select");
+  ASSERT_TRUE(std::holds_alternative<Selector>(parsed));
+  const auto& selector = std::get<Selector>(parsed);
+  EXPECT_TRUE(selector.matches(json::parse(R"({"userAgent":"kubelet/v1.29","verb":"get"})")));
+  EXPECT_FALSE(selector.matches(json::parse(R"({"userAgent":"kubelet/v1.29","verb":"list"})")));
+  EXPECT_FALSE(selector.matches(json::parse(R"("not an object")")));
+  const auto bad = Selector::parse(json::parse(R"([{"field":"verb","equal":"get"}])"), "select");
+  ASSERT_TRUE(std::holds_alternative<ParseError>(bad));
+  EXPECT_EQ(std::get<ParseError>(bad).text(), R"(select[0]: unknown predicate "equal")");
+}
+
 }  // namespace
 }  // namespace kumasim::expect

@@ -1,10 +1,10 @@
-#include "shipper/pacer.h"
+#include "replay/pacer.h"
 
 #include "formats/timestamp.h"
 
 #include <algorithm>
 
-namespace kumasim::shipper {
+namespace kumasim::replay {
 
 void Flag::raise() {
   {
@@ -66,4 +66,4 @@ std::optional<std::int64_t> record_time_ns(std::string_view line) {
   return std::nullopt;
 }
 
-}  // namespace kumasim::shipper
+}  // namespace kumasim::replay

@@ -1,4 +1,4 @@
-// Replay pacing: `--rate N/s`, or `--pace recorded --speed X`, where events
+// Replay pacing, shared by kumasim-shipper and the scenario runner: `--rate N/s`, or `--pace recorded --speed X`, where events
 // are spaced as their audit records' requestReceivedTimestamp (or
 // stageTimestamp) were. Waits are interruptible so a signal stops a replay at once.
 #pragma once
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-namespace kumasim::shipper {
+namespace kumasim::replay {
 
 // A one-way flag that waiting threads wake up for (a stop request, "reading is over").
 class Flag {
@@ -53,4 +53,4 @@ class Pacer {
 // without parsing the whole line.
 std::optional<std::int64_t> record_time_ns(std::string_view line);
 
-}  // namespace kumasim::shipper
+}  // namespace kumasim::replay
