@@ -68,7 +68,7 @@ echo "== one replay end to end: $((per_copy * repeat)) events, TCP, CEF"
 "$kumasim" run "$work/replay.yaml" --jobs 1 --shipper "$shipper" --json "$work/replay.json" | head -1
 rate=$(grep -o '"events_per_second": [0-9.e+]*' "$work/replay.json" | grep -o '[0-9.e+]*$')
 shipper_rss=$(grep -o '"peak_rss_kib": [0-9]*' "$work/replay.json" | head -1 | grep -o '[0-9]*$')
-runner_rss=$(grep -o '"runner_peak_rss_kib": [0-9]*' "$work/replay.json" | grep -o '[0-9]*$')
+runner_rss=$(grep -o '"process_peak_rss_kib": [0-9]*' "$work/replay.json" | grep -o '[0-9]*$')
 
 # The peer: the same lines through the same pipeline into /dev/null.
 mkdir -p "$work/root/var/log/kube-audit"

@@ -80,7 +80,7 @@ EventStore::~EventStore() {
 
 void EventStore::append(std::vector<ReceivedEvent>& batch) {
   std::unique_lock lock(mutex_);
-  room_.wait(lock, [&] { return !follow_ || released_ || unread_bytes_ == 0 || unread_bytes_ <= max_bytes_; });
+  room_.wait(lock, [&] { return !follow_ || released_ || paused_ || unread_bytes_ == 0 || unread_bytes_ <= max_bytes_; });
   for (auto& event : batch) {
     event.id = ++stats_.last_id;
     if (capture_) {
@@ -93,7 +93,8 @@ void EventStore::append(std::vector<ReceivedEvent>& batch) {
     events_.push_back(std::move(event));
   }
   batch.clear();
-  while (stats_.bytes > max_bytes_ && !events_.empty() && (!follow_ || events_.front().id <= reader_id_)) {
+  while (stats_.bytes > max_bytes_ && !events_.empty() && (!follow_ || paused_ || events_.front().id <= reader_id_)) {
+    if (follow_ && events_.front().id > reader_id_) unread_bytes_ -= events_.front().footprint();
     stats_.bytes -= events_.front().footprint();
     --stats_.events;
     ++stats_.evicted;
@@ -131,6 +132,14 @@ void EventStore::reader_at(std::uint64_t id) {
                                [](std::uint64_t since, const ReceivedEvent& e) { return since < e.id; });
     for (; it != events_.end() && it->id <= id; ++it) unread_bytes_ -= it->footprint();
     reader_id_ = id;
+  }
+  room_.notify_all();
+}
+
+void EventStore::pause_reader(bool paused) {
+  {
+    std::lock_guard lock(mutex_);
+    paused_ = paused;
   }
   room_.notify_all();
 }

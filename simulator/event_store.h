@@ -102,11 +102,15 @@ class EventStore {
   void follow_reader();
   void reader_at(std::uint64_t id);
   void release();
+  // While paused, append() does not wait (the reader is busy with something
+  // the listeners must do first, such as applying a fault): the bound is
+  // kept by evicting, and the reader sees a gap in the ids if it came to that.
+  void pause_reader(bool paused);
 
  private:
   mutable std::mutex mutex_;
   std::condition_variable room_;
-  bool follow_ = false, released_ = false;
+  bool follow_ = false, released_ = false, paused_ = false;
   std::uint64_t reader_id_ = 0, unread_bytes_ = 0;
   std::deque<ReceivedEvent> events_;
   std::uint64_t max_bytes_;

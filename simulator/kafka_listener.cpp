@@ -220,6 +220,9 @@ class KafkaListener::Consumer {
       // embedded broker as quick as a real one. (A shorter socket timeout
       // would trip an assertion of the 2.0 mock's group coordinator.)
       set(conf, "fetch.wait.max.ms", "10");
+      // A broker of ours that comes back (a fault ended) is reconnected to within
+      // a second, not after librdkafka's 10 s backoff.
+      set(conf, "reconnect.backoff.max.ms", "1000");
     } else {
       set_security(conf, config);
     }
@@ -263,8 +266,10 @@ class KafkaListener::Consumer {
     listener_.stats.kafka_assigned_partitions.store(0, std::memory_order_relaxed);
   }
 
-  std::optional<std::int64_t> lag() const {
-    if (unreachable()) return std::nullopt;  // the watermarks seen last are stale
+  // `ask` set: the high watermarks come from the brokers (at most that long
+  // each), not from the last fetch answered, which a broker down makes stale.
+  std::optional<std::int64_t> lag(std::optional<std::chrono::milliseconds> ask = std::nullopt) const {
+    if (!ask && unreachable()) return std::nullopt;  // the watermarks seen last are stale
     const std::lock_guard lock(mutex_);
     if (!handle_ || assignment_.empty()) return std::nullopt;
     const std::string& topic = listener_.config.topic;
@@ -275,9 +280,10 @@ class KafkaListener::Consumer {
     for (int i = 0; i < positions->cnt && total; ++i) {
       const auto& p = positions->elems[i];
       std::int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
-      if (rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), p.partition, &low, &high) !=
-              RD_KAFKA_RESP_ERR_NO_ERROR ||
-          high < 0) {
+      const auto error = ask ? rd_kafka_query_watermark_offsets(handle_.get(), topic.c_str(), p.partition, &low, &high,
+                                                                static_cast<int>(ask->count()))
+                             : rd_kafka_get_watermark_offsets(handle_.get(), topic.c_str(), p.partition, &low, &high);
+      if (error != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) {
         total.reset();  // no fetch answered yet
         break;
       }
@@ -512,6 +518,10 @@ void KafkaListener::stop() {
 }
 
 std::optional<std::int64_t> KafkaListener::lag() const { return consumer_ ? consumer_->lag() : std::nullopt; }
+
+std::optional<std::int64_t> KafkaListener::lag_from_brokers(std::chrono::milliseconds timeout) const {
+  return consumer_ ? consumer_->lag(timeout) : std::nullopt;
+}
 
 nlohmann::json KafkaListener::lag_json() const {
   const auto value = lag();

@@ -7,6 +7,7 @@
 // message's topic, partition, offset, key, timestamp and headers.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,10 @@ class KafkaListener {
   std::optional<std::int64_t> lag() const;
   // lag() for the stats: an integer, or null when unknown.
   nlohmann::json lag_json() const;
+  // The lag with the high watermarks asked of the brokers (each answer within
+  // `timeout`): exact even after an outage, for a caller that must know that
+  // everything produced was consumed (the scenario runner). nullopt as lag().
+  std::optional<std::int64_t> lag_from_brokers(std::chrono::milliseconds timeout) const;
 
   // Embedded only: applies `fault`; an error message (naming the field) when
   // the fault cannot be applied.

@@ -4,14 +4,17 @@
 #include "simulator/scenario/runner.h"
 #include "simulator/scenario/scenario_file.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -79,6 +82,38 @@ std::string default_shipper() {
   return "kumasim-shipper";
 }
 
+// SIGINT and SIGTERM end the scenarios still running, failed, their senders
+// stopped and their folders kept, rather than killing kumasim and leaving
+// the senders behind. A second one is the default action again.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int number) {
+  interrupted.store(true);
+  std::signal(number, SIG_DFL);
+}
+
+void catch_interrupts() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+// Two scenarios of one name would share a folder (and a row of the report).
+bool unique_names(const std::vector<scenario::Scenario>& scenarios) {
+  std::map<std::string, std::string> seen;
+  for (const auto& s : scenarios) {
+    const auto [it, fresh] = seen.emplace(s.name, s.path);
+    if (!fresh) {
+      std::cerr << s.path << ": the name \"" << s.name << "\" is also " << it->second << "'s: give one of them a name\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -102,12 +137,14 @@ int run_scenarios(const RunCommandOptions& options) {
       scenarios.push_back(std::move(std::get<scenario::Scenario>(loaded)));
     }
   }
-  if (invalid) return 2;
+  if (invalid || !unique_names(scenarios)) return 2;
   if (scenarios.empty()) {
     std::cerr << "kumasim run: no scenario files found\n";
     return 2;
   }
-  scenario::RunOptions run_options{options.shipper.empty() ? default_shipper() : options.shipper, options.artifacts};
+  scenario::RunOptions run_options{options.shipper.empty() ? default_shipper() : options.shipper, options.artifacts,
+                                   &interrupted};
+  catch_interrupts();
 
   // Each scenario has its own listeners on ephemeral ports and its own folder: they run side by side.
   std::vector<scenario::ScenarioResult> results(scenarios.size());

@@ -129,6 +129,11 @@ nlohmann::json Server::stats_json() const {
                      {"last_id", store.last_id}, {"max_bytes", config_.max_store}}}};
 }
 
+std::optional<std::int64_t> Server::kafka_lag_from_brokers(const std::string& name, std::chrono::milliseconds timeout) const {
+  const auto it = runtime_->kafka_by_name.find(name);
+  return it == runtime_->kafka_by_name.end() ? std::nullopt : it->second->lag_from_brokers(timeout);
+}
+
 Server::FaultResult Server::inject_kafka_fault(const std::string& name, const KafkaFault& fault) {
   using Kind = FaultResult::Kind;
   const auto it = runtime_->kafka_by_name.find(name);

@@ -52,6 +52,8 @@ class Server {
   };
   // Applies `fault` to the embedded Kafka broker of listener `name`.
   FaultResult inject_kafka_fault(const std::string& name, const KafkaFault& fault);
+  // Kafka listener `name`: KafkaListener::lag_from_brokers; nullopt for any other listener.
+  std::optional<std::int64_t> kafka_lag_from_brokers(const std::string& name, std::chrono::milliseconds timeout) const;
   // Applies `fault` to TCP or TLS listener `name` (fail_tls_handshakes: TLS
   // only), from any thread but the I/O threads; returns once it is in effect
   // (listener_fault.h says what each kind does).

@@ -151,7 +151,7 @@ LatencyCheck::LatencyCheck(LatencySpec spec, const InputCatalog& catalog, const 
 
 void LatencyCheck::observe(const json& event) {
   if (!on_listener(event, spec_.listener)) return;
-  const auto hash = carried_hash(event, "");
+  const auto hash = carried_hash(event, spec_.content);
   if (!hash) return;
   for (const auto line : catalog_.lines_with(*hash)) {
     if (seen_[line]) continue;

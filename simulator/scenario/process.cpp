@@ -37,7 +37,11 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_fi
   for (int s : {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE}) sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own: signals reach what it starts too (a shell
+  // script's children), and a terminal's Ctrl-C reaches only kumasim, which
+  // then stops it.
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -48,10 +52,9 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_fi
 }
 
 Process::~Process() {
-  if (!status_) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  if (status_) return;  // reaped: its group id may belong to someone else by now
+  ::kill(-pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
 }
 
 std::optional<int> Process::poll() {
@@ -63,7 +66,7 @@ std::optional<int> Process::poll() {
 }
 
 void Process::signal(int number) const {
-  if (!status_) ::kill(pid_, number);
+  if (!status_) ::kill(-pid_, number);
 }
 
 bool Process::blocks(int number) const {
@@ -85,22 +88,6 @@ bool Process::holds_open(const std::string& path) const {
     if (std::filesystem::read_symlink(fd.path(), unreadable) == target) return true;
   }
   return false;
-}
-
-int Process::stop(int grace_ms) {
-  signal(SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
-  while (!poll()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      signal(SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      status_ = -SIGKILL;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // polling a child's exit: no fd to wait on
-  }
-  return *status_;
 }
 
 }  // namespace kumasim::scenario

@@ -14,12 +14,13 @@ class Process {
   // Starts `argv` (argv[0] searched on PATH when it has no '/'); throws
   // std::runtime_error naming the command and the reason when it cannot.
   Process(const std::vector<std::string>& argv, const std::string& log_file);
-  ~Process();  // SIGKILL and reap if still running
+  ~Process();  // SIGKILL to its group and reap, if still running
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
   // The exit status once it has ended (-N: killed by signal N), else nullopt.
   std::optional<int> poll();
+  // To its process group: it and what it started.
   void signal(int number) const;
   // Whether the process blocks `number` now (/proc/PID/status): a program that
   // takes a signal synchronously is ready for it once it blocks it.
@@ -27,8 +28,6 @@ class Process {
   // Whether the process has `path` open (/proc/PID/fd): a sender that tails a
   // file is ready once it holds it.
   bool holds_open(const std::string& path) const;
-  // SIGTERM, then SIGKILL if it has not ended within `grace_ms`; the status.
-  int stop(int grace_ms);
 
  private:
   int pid_ = -1;

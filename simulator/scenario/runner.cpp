@@ -1,24 +1,19 @@
 #include "simulator/scenario/runner.h"
 
-#include "formats/base64.h"
 #include "simulator/expect.h"
-#include "simulator/pki.h"
 #include "simulator/scenario/checks.h"
+#include "simulator/scenario/fault_plan.h"
 #include "simulator/scenario/input.h"
-#include "simulator/scenario/process.h"
-#include "simulator/scenario/template.h"
-#include "simulator/server.h"
+#include "simulator/scenario/sender.h"
+#include "simulator/scenario/stage.h"
 
 #include <re2/re2.h>
-#include <signal.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
+#include <cstdio>
 #include <fstream>
-#include <map>
-#include <memory>
 #include <optional>
 #include <sstream>
 #include <thread>
@@ -31,47 +26,23 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kPollInterval = std::chrono::milliseconds(5);
+constexpr std::size_t kPage = 64;  // events read between two looks at the faults
 // After the sender has finished, events still in flight (UDP datagrams in a
 // socket buffer) get this long with nothing new arriving; Kafka listeners
-// must also have consumed their topics to the end (lag 0).
+// must also have consumed their topics to the end (lag 0, asked of the broker).
 constexpr auto kSettle = std::chrono::milliseconds(300);
-// An external command has no "finished" signal: once the input is written, it
-// is done when nothing has arrived for this long.
+// A command has no "finished" signal: once the input is written, it is done
+// when nothing has arrived for this long (or its delivered checks are complete).
 constexpr auto kExternalQuiet = std::chrono::milliseconds(1500);
-constexpr int kStopGraceMs = 10000;
+constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr auto kTailWait = std::chrono::seconds(10);
+constexpr auto kLagQuery = std::chrono::milliseconds(1000);
 constexpr std::uint64_t kMaxCapture = 64ull << 20;
-
-const char* action_name(FaultSpec::Action action) {
-  switch (action) {
-    case FaultSpec::Action::drop_connections: return "drop_connections";
-    case FaultSpec::Action::refuse_connections: return "refuse_connections";
-    case FaultSpec::Action::slow_reader: return "slow_reader";
-    case FaultSpec::Action::fail_tls_handshakes: return "fail_tls_handshakes";
-    case FaultSpec::Action::kafka_broker_down: return "kafka_broker_down";
-    case FaultSpec::Action::kafka_broker_up: return "kafka_broker_up";
-    case FaultSpec::Action::kill_shipper: return "kill_shipper";
-    case FaultSpec::Action::restart_shipper: return "restart_shipper";
-  }
-  return "?";
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error(path.string() + ": cannot write");
-}
-
-// A run that cannot be made: the message becomes the scenario's failure.
-struct SetupError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // The value at a dotted path ("destinations.0.sent") of the shipper's summary or the stats.
 const json* value_at(const json& root, const std::string& path) {
@@ -108,204 +79,79 @@ std::string value_mismatch(const std::string& where, const json* actual, const j
   return *actual == expected ? "" : where + " is " + actual->dump() + ", expected " + expected.dump();
 }
 
+// While a fault is applied on the listeners' threads, the store must not
+// hold them waiting for the runner, which is waiting for them.
+class ReaderPause {
+ public:
+  explicit ReaderPause(sim::EventStore& store) : store_(store) { store_.pause_reader(true); }
+  ~ReaderPause() { store_.pause_reader(false); }
+  ReaderPause(const ReaderPause&) = delete;
+  ReaderPause& operator=(const ReaderPause&) = delete;
+
+ private:
+  sim::EventStore& store_;
+};
+
 class Run {
  public:
   Run(const Scenario& scenario, const RunOptions& options) : scenario_(scenario), options_(options) {}
   ScenarioResult play();
 
  private:
-  enum class Ending { settled, decided, run_for, timed_out, evicted };
+  enum class Ending { settled, decided, run_for, timed_out, evicted, interrupted };
   void set_up();
-  void write_sender_files();
+  void compile_checks();
   void await_sender_tailing();
   Ending watch();
-  void prepare_folder();
-  void start_server();
-  void fill_placeholders();
-  void await_kafka_consumers();
-  std::string expand(const std::string& text, const std::string& where) const;
-  std::vector<std::string> shipper_argv(bool once);
-  void start_shipper(bool once);
-  void compile_checks();
-  bool drain_events();
+  void stop_sender();
+  enum class Page { empty, more, evicted };
+  Page read_page();
   void observe(const json& event);
   void capture(const json& event);
   void fire_due_faults();
-  void apply(const FaultSpec& fault);
-  bool trigger_reached(const Trigger& at) const;
-  void request_finish();
+  void apply(const FaultPlan::Due& due);
   bool sender_finished();
-  bool failed_for_good() const;
   bool kafka_caught_up() const;
+  bool failed_for_good() const;
   bool decided_pass() const;
+  std::optional<std::chrono::milliseconds> since_start() const;
   void note(const std::string& what);
-  void conclude(ScenarioResult& result, bool timed_out);
+  void conclude(ScenarioResult& result, Ending ending);
+  void conclude_checks(ScenarioResult& result);
+  void conclude_sender(ScenarioResult& result);
 
   const Scenario& scenario_;
   const RunOptions& options_;
-  fs::path dir_;
-  bool temporary_dir_ = false;
   Clock::time_point started_;
-  std::unique_ptr<sim::Server> server_;
-  std::map<std::string, std::string> values_;
+  Stage stage_;
   std::unique_ptr<InputCatalog> catalog_;
   std::unique_ptr<InputWriter> writer_;
   std::optional<expect::Evaluation> events_;
   std::vector<expect::Selector> selectors_;
   std::vector<DeliveredCheck> delivered_;
   std::vector<LatencyCheck> latency_;
-  std::unique_ptr<Process> shipper_;
-  std::optional<int> shipper_exit_;
-  bool finish_requested_ = false, finish_signalled_ = false;
-  std::vector<bool> fired_;
-  std::vector<std::pair<Clock::time_point, FaultSpec>> scheduled_;  // the ends of timed faults the runner undoes itself
-  std::uint64_t last_id_ = 0, events_seen_ = 0;
+  std::unique_ptr<Sender> sender_;
+  FaultPlan plan_{scenario_.faults};
+  Progress progress_;
+  std::optional<Clock::time_point> clock_start_;  // what at.time and run_for count from
+  std::optional<Clock::time_point> input_done_at_;
+  Clock::time_point last_event_at_;
+  std::uint64_t last_id_ = 0;
   std::int64_t last_received_ns_ = 0;
   std::uint64_t captured_bytes_ = 0;
-  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> per_listener_;  // events, bytes
-  Clock::time_point last_event_at_;
   std::ofstream captured_;
   json timeline_ = json::array();
 };
 
 void Run::note(const std::string& what) {
-  const double at = std::chrono::duration<double>(Clock::now() - started_).count();
   char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "%.3fs ", at);
+  std::snprintf(stamp, sizeof stamp, "%.3fs ", std::chrono::duration<double>(Clock::now() - started_).count());
   timeline_.push_back(stamp + what);
 }
 
-void Run::prepare_folder() {
-  if (options_.artifacts.empty()) {
-    dir_ = fs::temp_directory_path() / ("kumasim-run-" + scenario_.name + "-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(Clock::now().time_since_epoch().count()));
-    temporary_dir_ = true;
-  } else {
-    dir_ = fs::path(options_.artifacts) / scenario_.name;
-  }
-  fs::remove_all(dir_);
-  fs::create_directories(dir_ / "root");
-  fs::create_directories(dir_ / "data");
-  captured_.open(dir_ / "events.jsonl", std::ios::binary);
-}
-
-// TLS listeners with `tls: auto` get a fresh PKI in the run's folder; its CA
-// and client certificate become placeholders for the manifests.
-void Run::start_server() {
-  sim::ServerConfig config;
-  config.io_threads = 2;
-  config.max_store = 64ull * 1024 * 1024;  // read as it arrives: the store only bridges two polls
-  config.lossless_reader = true;           // and the listeners wait for the runner rather than lose events
-  for (const auto& spec : scenario_.listeners) {
-    auto listener = spec.config;
-    if (spec.tls_auto) {
-      pki::Bundle bundle;
-      const auto pki_dir = (dir_ / "pki" / listener.name).string();
-      if (auto error = pki::create(pki_dir, pki::Options{}, /*force=*/true, bundle)) {
-        throw SetupError("listener " + listener.name + ": tls: auto: " + *error);
-      }
-      listener.tls.cert_file = pki_dir + "/" + std::string(pki::kServerCertFile);
-      listener.tls.key_file = pki_dir + "/" + std::string(pki::kServerKeyFile);
-      listener.tls.ca_file = pki_dir + "/" + std::string(pki::kCaCertFile);
-      const std::string prefix = "listener." + listener.name + ".";
-      values_[prefix + "ca_base64"] = formats::base64_encode(bundle.ca.cert_pem);
-      values_[prefix + "client_cert_base64"] = formats::base64_encode(bundle.client.cert_pem);
-      values_[prefix + "client_key_base64"] = formats::base64_encode(bundle.client.key_pem);
-      values_[prefix + "ca_file"] = listener.tls.ca_file;
-      values_[prefix + "client_cert_file"] = pki_dir + "/" + std::string(pki::kClientCertFile);
-      values_[prefix + "client_key_file"] = pki_dir + "/" + std::string(pki::kClientKeyFile);
-    }
-    config.listeners.push_back(std::move(listener));
-  }
-  try {
-    server_ = std::make_unique<sim::Server>(std::move(config));
-  } catch (const std::exception& e) {
-    throw SetupError(e.what());
-  }
-}
-
-// A KUMA kafka connector reads from where its group is; the listeners must
-// have joined theirs (partitions assigned) before the shipper produces, or
-// the end of a run could come before they first fetch.
-void Run::await_kafka_consumers() {
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  for (const auto& spec : scenario_.listeners) {
-    if (spec.config.transport != formats::Transport::kafka) continue;
-    for (;;) {
-      const auto stats = server_->stats_json()["listeners"][spec.config.name];
-      if (stats.value("kafka_assigned_partitions", 0) >= spec.config.partitions) break;
-      if (Clock::now() > deadline) {
-        const auto error = stats["kafka_last_error"];
-        throw SetupError("listener " + spec.config.name + ": no partition assigned within 30 s: " +
-                         (error.is_string() ? error.get<std::string>() : std::string("no error reported")));
-      }
-      std::this_thread::sleep_for(kPollInterval);
-    }
-  }
-  if (std::any_of(scenario_.listeners.begin(), scenario_.listeners.end(),
-                  [](const auto& l) { return l.config.transport == formats::Transport::kafka; })) {
-    note("kafka consumers assigned");
-  }
-}
-
-void Run::fill_placeholders() {
-  for (const auto& bound : server_->listeners_json()) {
-    const std::string prefix = "listener." + bound["name"].get<std::string>() + ".";
-    values_[prefix + "address"] = bound["address"].get<std::string>();
-    values_[prefix + "port"] = std::to_string(bound["port"].get<int>());
-    values_[prefix + "host"] = "127.0.0.1";
-    if (bound.contains("bootstrap")) {
-      values_[prefix + "bootstrap"] = bound["bootstrap"].get<std::string>();
-      values_[prefix + "topic"] = bound["topic"].get<std::string>();
-    }
-  }
-  // A CA that signed nothing here: the "wrong CA" a shipper must refuse.
-  pki::Bundle stranger;
-  if (auto error = pki::generate(pki::Options{}, stranger)) throw SetupError("pki.wrong_ca_base64: " + *error);
-  values_["pki.wrong_ca_base64"] = formats::base64_encode(stranger.ca.cert_pem);
-  values_["sandbox"] = (dir_ / "root").string();
-  values_["run_dir"] = dir_.string();
-  values_["audit_log"] = (dir_ / "root/var/log/kube-audit/audit.log").string();
-  for (const auto& [name, text] : scenario_.shipper.files) values_["file." + name] = (dir_ / "files" / name).string();
-}
-
-std::string Run::expand(const std::string& text, const std::string& where) const {
-  auto expanded = substitute(text, values_);
-  if (!expanded.ok()) throw SetupError(where + ": " + expanded.error);
-  return std::move(expanded.text);
-}
-
-// The bundled shipper reads the templated manifests; `once` when the input is
-// already complete (a restart after it was written).
-std::vector<std::string> Run::shipper_argv(bool once) {
-  const auto& shipper = scenario_.shipper;
-  if (!shipper.command.empty()) {
-    std::vector<std::string> argv;
-    for (std::size_t i = 0; i < shipper.command.size(); ++i) {
-      argv.push_back(expand(shipper.command[i], "shipper.command[" + std::to_string(i) + "]"));
-    }
-    return argv;
-  }
-  std::vector<std::string> argv{options_.shipper_binary, "run"};
-  for (std::size_t i = 0; i < shipper.manifests.size(); ++i) argv.push_back((dir_ / "manifests" / (std::to_string(i) + ".yaml")).string());
-  const std::vector<std::string> own{"--root", values_.at("sandbox"), "--data-dir", (dir_ / "data").string(),
-                                     "--summary", (dir_ / "summary.json").string()};
-  argv.insert(argv.end(), own.begin(), own.end());
-  for (std::size_t i = 0; i < shipper.args.size(); ++i) argv.push_back(expand(shipper.args[i], "shipper.args[" + std::to_string(i) + "]"));
-  if (once) argv.emplace_back("--once");
-  return argv;
-}
-
-void Run::start_shipper(bool once) {
-  const auto argv = shipper_argv(once);
-  try {
-    shipper_ = std::make_unique<Process>(argv, (dir_ / "shipper.log").string());
-  } catch (const std::exception& e) {
-    throw SetupError(std::string("shipper: ") + e.what());
-  }
-  shipper_exit_.reset();
-  finish_signalled_ = once;
-  note("shipper started" + std::string(once ? " (--once)" : ""));
+std::optional<std::chrono::milliseconds> Run::since_start() const {
+  if (!clock_start_) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *clock_start_);
 }
 
 void Run::compile_checks() {
@@ -317,12 +163,12 @@ void Run::compile_checks() {
   std::vector<const expect::Selector*> chosen;
   selectors_.reserve(scenario_.expect.delivered.size());
   for (std::size_t i = 0; i < scenario_.expect.delivered.size(); ++i) {
-    const auto& spec = scenario_.expect.delivered[i];
-    if (spec.select.is_null()) {
+    const auto& select = scenario_.expect.delivered[i].select;
+    if (select.is_null()) {
       chosen.push_back(nullptr);
       continue;
     }
-    auto parsed = expect::Selector::parse(spec.select, "expect.delivered[" + std::to_string(i) + "].select");
+    auto parsed = expect::Selector::parse(select, "expect.delivered[" + std::to_string(i) + "].select");
     if (auto* error = std::get_if<expect::ParseError>(&parsed)) throw SetupError(error->text());
     chosen.push_back(&selectors_.emplace_back(std::move(std::get<expect::Selector>(parsed))));
   }
@@ -331,17 +177,59 @@ void Run::compile_checks() {
   } catch (const std::exception& e) {
     throw SetupError(std::string("input: ") + e.what());
   }
-  writer_ = std::make_unique<InputWriter>(scenario_.input, dir_ / "root/var/log/kube-audit/audit.log", catalog_->lines());
-  for (std::size_t i = 0; i < scenario_.expect.delivered.size(); ++i) delivered_.emplace_back(scenario_.expect.delivered[i], *catalog_, i);
+  writer_ = std::make_unique<InputWriter>(scenario_.input, stage_.audit_log(), catalog_->lines());
+  for (std::size_t i = 0; i < scenario_.expect.delivered.size(); ++i) {
+    delivered_.emplace_back(scenario_.expect.delivered[i], *catalog_, i);
+  }
   for (const auto& spec : scenario_.expect.latency) latency_.emplace_back(spec, *catalog_, *writer_);
-  fired_.assign(scenario_.faults.size(), false);
+}
+
+// The API server writes to a log that the sender already tails, as on a node:
+// writing starts once the sender holds the log open (bounded; a sender that
+// reads it another way just starts later).
+void Run::await_sender_tailing() {
+  const auto log = stage_.audit_log().string();
+  const auto deadline = Clock::now() + kTailWait;
+  while (!sender_->holds_open(log)) {
+    sender_->advance();
+    if (!sender_->running() || Clock::now() > deadline) {
+      note("the sender did not open the audit log: writing it anyway");
+      return;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  note("the sender tails the audit log");
+}
+
+void Run::set_up() {
+  stage_ = build_stage(scenario_, options_, [this](const std::string& what) { note(what); });
+  captured_.open(stage_.dir / "events.jsonl", std::ios::binary);
+  compile_checks();
+  writer_->create();  // the empty audit log, as a running API server has one
+  progress_.since_start = std::chrono::milliseconds(0);
+  fire_due_faults();  // those due at once (time 0) are in place before the sender connects
+  if (!scenario_.shipper.none) {
+    sender_ = std::make_unique<Sender>(sender_launch(scenario_, stage_, options_),
+                                       [this](const std::string& what) { note(what); });
+    try {
+      sender_->start();
+    } catch (const std::exception& e) {
+      throw SetupError(std::string("shipper: ") + e.what());
+    }
+    await_sender_tailing();
+  }
+  clock_start_ = sender_ ? sender_->first_start() : Clock::now();
+  writer_->start();
+  last_event_at_ = Clock::now();
 }
 
 void Run::observe(const json& event) {
-  ++events_seen_;
-  auto& [count, bytes] = per_listener_[event.value("listener", "")];
+  auto& [count, bytes] = progress_.per_listener[event.value("listener", "")];
+  const auto size = event.value("size", std::uint64_t{0});
   ++count;
-  bytes += event.value("size", std::uint64_t{0});
+  bytes += size;
+  ++progress_.events;
+  progress_.bytes += size;
   if (events_) events_->observe(event);
   for (auto& check : delivered_) check.observe(event);
   for (auto& check : latency_) check.observe(event);
@@ -355,143 +243,87 @@ void Run::capture(const json& event) {
   const std::string line = event.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   captured_ << line;
   captured_bytes_ += line.size();
-  if (captured_bytes_ >= kMaxCapture) note("events.jsonl is full (" + std::to_string(kMaxCapture >> 20) + " MiB): later events are not kept");
+  if (captured_bytes_ >= kMaxCapture) note("events.jsonl is full (64 MiB): later events are not kept");
 }
 
-// Every new event, oldest first. False when the store evicted events before
-// they were read (the verdict would be built on a partial view).
-bool Run::drain_events() {
+// The next events, oldest first, a page at a time so that faults fire close
+// to their triggers. `evicted` when the store lost events before they were
+// read (the verdict would rest on a partial view).
+Run::Page Run::read_page() {
   sim::EventRenderer render;
-  for (;;) {
-    sim::EventQuery query;
-    query.since = last_id_;
-    query.limit = 1000;
-    const auto page = server_->store().find(query);
-    if (page.empty()) return true;
-    for (const auto& event : page) {
-      if (event.id != last_id_ + 1) return false;
-      last_id_ = event.id;
-      observe(render(event));
-    }
-    server_->store().reader_at(last_id_);
-    last_event_at_ = Clock::now();
+  sim::EventQuery query;
+  query.since = last_id_;
+  query.limit = kPage;
+  const auto page = stage_.server->store().find(query);
+  if (page.empty()) return Page::empty;
+  for (const auto& event : page) {
+    if (event.id != last_id_ + 1) return Page::evicted;
+    last_id_ = event.id;
+    observe(render(event));
   }
+  stage_.server->store().reader_at(last_id_);
+  last_event_at_ = Clock::now();
+  return page.size() == kPage ? Page::more : Page::empty;
 }
 
-bool Run::trigger_reached(const Trigger& at) const {
-  std::uint64_t events = events_seen_, bytes = 0;
-  if (!at.listener.empty()) {
-    const auto it = per_listener_.find(at.listener);
-    events = it == per_listener_.end() ? 0 : it->second.first;
-    bytes = it == per_listener_.end() ? 0 : it->second.second;
-  } else {
-    for (const auto& [name, counts] : per_listener_) bytes += counts.second;
-  }
-  return (at.events && events >= *at.events) || (at.bytes && bytes >= *at.bytes) ||
-         (at.lines && writer_->written() >= *at.lines) || (at.time && Clock::now() - started_ >= *at.time);
-}
-
-void Run::apply(const FaultSpec& fault) {
+void Run::apply(const FaultPlan::Due& due) {
   using Action = FaultSpec::Action;
-  std::string outcome;
-  switch (fault.action) {
-    case Action::kill_shipper:
-    case Action::restart_shipper:
-      if (!shipper_) {
-        outcome = ": no shipper runs";
-        break;
-      }
-      if (!shipper_->poll()) {
-        if (fault.action == Action::kill_shipper) shipper_->signal(SIGKILL);
-        outcome = ": it exited with " + std::to_string(shipper_->stop(kStopGraceMs));
-      }
-      start_shipper(/*once=*/finish_requested_);
-      break;
-    case Action::kafka_broker_down:
-    case Action::kafka_broker_up: {
-      sim::KafkaFault kafka;
-      kafka.broker = fault.broker;
-      kafka.down = fault.action == Action::kafka_broker_down;
-      const auto result = server_->inject_kafka_fault(fault.listener, kafka);
-      if (result.kind != sim::Server::FaultResult::Kind::applied) outcome = ": " + result.message;
-      if (fault.action == Action::kafka_broker_down && fault.duration.count() > 0) {
-        FaultSpec up = fault;
-        up.action = Action::kafka_broker_up;
-        scheduled_.emplace_back(Clock::now() + fault.duration, up);
-      }
-      break;
-    }
-    default: {
-      sim::ListenerFault listener;
-      listener.kind = fault.action == Action::drop_connections     ? sim::ListenerFault::Kind::drop_connections
-                      : fault.action == Action::refuse_connections ? sim::ListenerFault::Kind::refuse_connections
-                      : fault.action == Action::slow_reader        ? sim::ListenerFault::Kind::slow_reader
-                                                                   : sim::ListenerFault::Kind::fail_tls_handshakes;
-      listener.duration = fault.duration;
-      listener.bytes_per_second = fault.bytes_per_second;
-      const auto result = server_->inject_listener_fault(fault.listener, listener);
-      if (result.kind != sim::Server::FaultResult::Kind::applied) outcome = ": " + result.message;
-    }
+  const auto& fault = due.fault;
+  std::string problem;
+  if (fault.action == Action::kill_shipper || fault.action == Action::restart_shipper) {
+    if (!sender_) problem = "no shipper runs";
+    else note(std::string("fault ") + action_name(fault.action) + ": " + sender_->restart(fault.action == Action::kill_shipper));
+  } else if (fault.action == Action::kafka_broker_down || fault.action == Action::kafka_broker_up) {
+    sim::KafkaFault kafka;
+    kafka.broker = fault.broker;
+    kafka.down = fault.action == Action::kafka_broker_down;
+    const ReaderPause pause(stage_.server->store());
+    const auto result = stage_.server->inject_kafka_fault(fault.listener, kafka);
+    if (result.kind != sim::Server::FaultResult::Kind::applied) problem = result.message;
+    if (kafka.down && *kafka.down && fault.duration.count() > 0) plan_.schedule_end(due, Clock::now() + fault.duration);
+  } else {
+    sim::ListenerFault listener;
+    listener.kind = fault.action == Action::drop_connections     ? sim::ListenerFault::Kind::drop_connections
+                    : fault.action == Action::refuse_connections ? sim::ListenerFault::Kind::refuse_connections
+                    : fault.action == Action::slow_reader        ? sim::ListenerFault::Kind::slow_reader
+                                                                 : sim::ListenerFault::Kind::fail_tls_handshakes;
+    listener.duration = fault.duration;
+    listener.bytes_per_second = fault.bytes_per_second;
+    const ReaderPause pause(stage_.server->store());
+    const auto result = stage_.server->inject_listener_fault(fault.listener, listener);
+    if (result.kind != sim::Server::FaultResult::Kind::applied) problem = result.message;
   }
-  note(std::string("fault ") + action_name(fault.action) + (fault.listener.empty() ? "" : " on " + fault.listener) + outcome);
+  if (!problem.empty()) plan_.not_applied(due.index, problem);
+  note(std::string("fault ") + action_name(fault.action) + (fault.listener.empty() ? "" : " on " + fault.listener) +
+       " at " + std::to_string(progress_.events) + " events" + (problem.empty() ? "" : ": not applied: " + problem));
 }
 
 void Run::fire_due_faults() {
-  for (auto it = scheduled_.begin(); it != scheduled_.end();) {
-    if (Clock::now() < it->first) {
-      ++it;
-      continue;
-    }
-    const FaultSpec due = it->second;
-    it = scheduled_.erase(it);
-    apply(due);
-  }
-  for (std::size_t i = 0; i < scenario_.faults.size(); ++i) {
-    if (fired_[i] || !trigger_reached(scenario_.faults[i].at)) continue;
-    fired_[i] = true;
-    apply(scenario_.faults[i]);
-  }
+  progress_.lines = writer_->written();
+  if (clock_start_) progress_.since_start = since_start();
+  for (const auto& due : plan_.due(progress_, Clock::now())) apply(due);
 }
 
-// The input is complete: the bundled shipper is told to read to the end,
-// deliver and exit (SIGUSR2), once it is ready to take the signal.
-void Run::request_finish() {
-  if (!finish_requested_) note("input written: " + std::to_string(writer_->written()) + " lines");
-  finish_requested_ = true;
-  if (finish_signalled_ || !shipper_ || !scenario_.shipper.command.empty() || shipper_->poll()) return;
-  if (!shipper_->blocks(SIGUSR2)) return;  // still starting: its default action would kill it
-  shipper_->signal(SIGUSR2);
-  finish_signalled_ = true;
-}
-
-// The sender is done: the bundled shipper exited; a command went quiet after
-// the input; no sender at all once the input is written.
+// The sender is done: the bundled shipper exited (after it was told that the
+// input is complete); a command exited, went quiet or completed the delivered
+// checks; without a sender, quiet.
 bool Run::sender_finished() {
-  if (shipper_ && !shipper_exit_) {
-    if (auto status = shipper_->poll()) {
-      shipper_exit_ = status;
-      note("shipper exited with " + std::to_string(*status));
-    }
-  }
-  // Before the input is complete even an early exit is not the end: the
-  // writing goes on, and the expectations judge what the exit left undone.
-  if (!finish_requested_) return false;
-  if (scenario_.shipper.none) return Clock::now() - last_event_at_ > kExternalQuiet;
-  if (!scenario_.shipper.command.empty()) {
-    const bool quiet = Clock::now() - last_event_at_ > kExternalQuiet;
-    const bool delivered = !delivered_.empty() && std::all_of(delivered_.begin(), delivered_.end(), [](auto& c) { return c.complete(); });
-    return shipper_exit_.has_value() || quiet || delivered;
-  }
-  return shipper_exit_.has_value();
+  if (!input_done_at_) return false;
+  const bool quiet = Clock::now() - std::max(last_event_at_, *input_done_at_) > kExternalQuiet;
+  if (!sender_) return quiet;
+  if (sender_->exit_status()) return true;
+  if (scenario_.shipper.command.empty()) return false;
+  const bool delivered = !delivered_.empty() &&
+                         std::all_of(delivered_.begin(), delivered_.end(), [](const auto& c) { return c.complete(); });
+  return quiet || delivered;
 }
 
-// Every Kafka listener has consumed all its topic holds (lag 0): what the
-// sender produced has been read, not just acknowledged by the broker.
+// Every Kafka listener has consumed all its topic holds, as the brokers say:
+// what the sender produced has been read, not just acknowledged.
 bool Run::kafka_caught_up() const {
-  const auto stats = server_->stats_json()["listeners"];
   for (const auto& spec : scenario_.listeners) {
     if (spec.config.transport != formats::Transport::kafka) continue;
-    if (stats[spec.config.name].value("kafka_lag", json()) != 0) return false;
+    if (stage_.server->kafka_lag_from_brokers(spec.config.name, kLagQuery) != 0) return false;
   }
   return true;
 }
@@ -504,28 +336,61 @@ bool Run::failed_for_good() const {
 // Only "some" and "count.min" expectations, all reached: nothing can undo them.
 bool Run::decided_pass() const {
   return events_ && events_->decided() && events_->pass() && delivered_.empty() && latency_.empty() &&
-         !scenario_.expect.shipper && scenario_.expect.stats.empty();
+         !scenario_.expect.shipper && scenario_.expect.stats.empty() && scenario_.faults.empty();
 }
 
-void Run::conclude(ScenarioResult& result, bool timed_out) {
+// Evaluates events as they arrive and fires the faults, until the run ends.
+Run::Ending Run::watch() {
+  const auto deadline = started_ + scenario_.timeout;
+  std::optional<Clock::time_point> finished_at;
+  for (;;) {
+    const auto page = read_page();
+    if (page == Page::evicted) return Ending::evicted;
+    fire_due_faults();
+    if (sender_) sender_->advance();
+    if (writer_->done() && !input_done_at_) {
+      input_done_at_ = Clock::now();
+      note("input written: " + std::to_string(writer_->written()) + " lines");
+      if (sender_) sender_->input_complete();
+    }
+    if (failed_for_good() || decided_pass()) return Ending::decided;
+    if (!finished_at && sender_finished()) finished_at = Clock::now();
+    if (finished_at && !plan_.pending() && Clock::now() - std::max(*finished_at, last_event_at_) > kSettle &&
+        kafka_caught_up()) {
+      return Ending::settled;
+    }
+    if (scenario_.run_for && since_start() >= *scenario_.run_for) return Ending::run_for;
+    if (Clock::now() > deadline) return Ending::timed_out;
+    if (options_.interrupted && *options_.interrupted) return Ending::interrupted;
+    if (page == Page::empty) std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+// SIGTERM, SIGKILL after the grace; events are read meanwhile, so that a
+// shipper flushing its buffers is not held back by a full store.
+void Run::stop_sender() {
+  if (!sender_) return;
+  sender_->begin_stop(std::chrono::duration_cast<std::chrono::milliseconds>(kStopGrace));
+  while (sender_->running()) {
+    if (read_page() == Page::empty) std::this_thread::sleep_for(kPollInterval);
+    sender_->advance();
+  }
+}
+
+void Run::conclude_checks(ScenarioResult& result) {
   auto& details = result.details;
   auto& failures = result.failures;
-  if (timed_out) {
-    failures.push_back("timed out after " + json(static_cast<double>(scenario_.timeout.count()) / 1000).dump() +
-                       " s, before the verdict was decided");
-  }
-  if (auto error = writer_->error()) failures.push_back("input: " + *error);
   if (events_) {
     details["events"] = events_->result();
     for (const auto& e : details["events"]["expectations"]) {
       if (e["pass"] == true) continue;
-      failures.push_back("events" + (e.contains("name") ? " \"" + e["name"].get<std::string>() + "\"" : std::string()) + ": " +
-                         e["message"].get<std::string>());
+      failures.push_back("events" + (e.contains("name") ? " \"" + e["name"].get<std::string>() + "\"" : std::string()) +
+                         ": " + e["message"].get<std::string>());
     }
   }
   details["delivered"] = json::array();
-  for (std::size_t i = 0; i < delivered_.size(); ++i) {
-    auto r = delivered_[i].result();
+  for (const auto& check : delivered_) {
+    auto r = check.result();
     if (r["pass"] == false) {
       std::string failure = "delivered \"" + r["name"].get<std::string>() + "\": " + r["message"].get<std::string>();
       if (!r["failing"].empty()) {
@@ -538,150 +403,92 @@ void Run::conclude(ScenarioResult& result, bool timed_out) {
     details["delivered"].push_back(std::move(r));
   }
   details["latency"] = json::array();
-  for (std::size_t i = 0; i < latency_.size(); ++i) {
-    auto r = latency_[i].result();
+  for (const auto& check : latency_) {
+    auto r = check.result();
     if (r["pass"] == false) failures.push_back("latency \"" + r["name"].get<std::string>() + "\": " + r["message"].get<std::string>());
     details["latency"].push_back(std::move(r));
   }
-  json shipper = {{"exit", shipper_exit_ ? json(*shipper_exit_) : json()}};
-  const auto summary_path = dir_ / "summary.json";
-  const json summary = fs::exists(summary_path) ? json::parse(read_text(summary_path), nullptr, false) : json();
-  if (!summary.is_discarded() && !summary.is_null()) shipper["summary"] = summary;
-  if (const auto& expected = scenario_.expect.shipper) {
-    if (expected->exit && shipper_exit_ != expected->exit) {
-      failures.push_back("shipper: exit status " + (shipper_exit_ ? std::to_string(*shipper_exit_) : "none (still running)") +
-                         ", expected " + std::to_string(*expected->exit));
-    }
-    for (const auto& [path, value] : expected->summary) {
-      const auto problem = value_mismatch("shipper.summary." + path, summary.is_object() ? value_at(summary, path) : nullptr, value);
-      if (!problem.empty()) failures.push_back(problem);
-    }
-    const std::string log = read_text(dir_ / "shipper.log");
-    for (const auto& pattern : expected->log) {
-      if (!re2::RE2::PartialMatch(log, re2::RE2(pattern))) failures.push_back("shipper.log: nothing matches \"" + pattern + "\"");
-    }
-  }
-  details["shipper"] = std::move(shipper);
-  const auto stats = server_->stats_json();
+  const auto stats = stage_.server->stats_json();
   for (const auto& [path, value] : scenario_.expect.stats) {
     const auto problem = value_mismatch("stats." + path, value_at(stats, path), value);
     if (!problem.empty()) failures.push_back(problem);
   }
   details["listeners"] = stats["listeners"];
-  details["timeline"] = timeline_;
+}
+
+void Run::conclude_sender(ScenarioResult& result) {
+  const auto status = sender_ ? sender_->exit_status() : std::nullopt;
+  json shipper = {{"exit", status ? json(*status) : json()}};
+  const json summary = fs::exists(stage_.summary()) ? json::parse(read_text(stage_.summary()), nullptr, false) : json();
+  if (summary.is_object()) shipper["summary"] = summary;
+  if (const auto& expected = scenario_.expect.shipper) {
+    if (expected->exit && status != expected->exit) {
+      result.failures.push_back("shipper: exit status " + (status ? std::to_string(*status) : "none (still running)") +
+                                ", expected " + std::to_string(*expected->exit));
+    }
+    for (const auto& [path, value] : expected->summary) {
+      const auto problem = value_mismatch("shipper.summary." + path, summary.is_object() ? value_at(summary, path) : nullptr, value);
+      if (!problem.empty()) result.failures.push_back(problem);
+    }
+    const std::string log = read_text(stage_.sender_log());
+    for (const auto& pattern : expected->log) {
+      if (!re2::RE2::PartialMatch(log, re2::RE2(pattern))) result.failures.push_back("shipper.log: nothing matches \"" + pattern + "\"");
+    }
+  }
+  result.details["shipper"] = std::move(shipper);
+}
+
+void Run::conclude(ScenarioResult& result, Ending ending) {
+  auto& failures = result.failures;
+  if (ending == Ending::timed_out) {
+    failures.push_back("timed out after " + json(static_cast<double>(scenario_.timeout.count()) / 1000).dump() +
+                       " s, before the verdict was decided");
+  }
+  if (ending == Ending::interrupted) failures.push_back("interrupted");
+  if (ending == Ending::evicted) failures.push_back("events arrived faster than they could be evaluated: the store evicted some");
+  if (auto error = writer_->error()) failures.push_back("input: " + *error);
+  for (auto& problem : plan_.failures()) failures.push_back(std::move(problem));
+  conclude_sender(result);
+  conclude_checks(result);
+  result.details["timeline"] = timeline_;
   // Throughput: events over the time from the first line written to the last event received.
   const auto first_written = catalog_->lines() ? writer_->written_ns(0) : 0;
   const double span = first_written && last_received_ns_ > first_written ? (last_received_ns_ - first_written) / 1e9 : 0;
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  details["throughput"] = {{"events", events_seen_}, {"seconds", span},
-                           {"events_per_second", span > 0 ? static_cast<double>(events_seen_) / span : 0.0},
-                           {"runner_peak_rss_kib", usage.ru_maxrss}};
+  result.details["throughput"] = {{"events", progress_.events}, {"seconds", span},
+                                  {"events_per_second", span > 0 ? static_cast<double>(progress_.events) / span : 0.0},
+                                  {"process_peak_rss_kib", usage.ru_maxrss}};
   result.pass = failures.empty();
-}
-
-// The manifests with `replace` applied to every occurrence and placeholders
-// substituted, and the command's files.
-void Run::write_sender_files() {
-  for (std::size_t i = 0; i < scenario_.shipper.manifests.size(); ++i) {
-    const auto& m = scenario_.shipper.manifests[i];
-    const std::string where = "shipper.manifests[" + std::to_string(i) + "]";
-    std::string text = m.file.empty() ? m.inline_text : read_text(m.file);
-    for (const auto& [literal, replacement] : m.replace) {
-      std::size_t at = text.find(literal);
-      if (at == std::string::npos) throw SetupError(where + ".replace: \"" + literal + "\" does not occur in " + m.file);
-      for (; at != std::string::npos; at = text.find(literal, at + replacement.size())) text.replace(at, literal.size(), replacement);
-    }
-    write_text(dir_ / "manifests" / (std::to_string(i) + ".yaml"), expand(text, where));
-  }
-  for (const auto& [name, text] : scenario_.shipper.files) write_text(dir_ / "files" / name, expand(text, "shipper.files." + name));
-}
-
-// The API server writes to a log that the sender already tails, as on a node:
-// writing starts once the sender holds the log open (bounded; a sender that
-// reads it another way just starts later).
-void Run::await_sender_tailing() {
-  const auto log = values_.at("audit_log");
-  const auto deadline = Clock::now() + kTailWait;
-  while (!shipper_->holds_open(log)) {
-    if (shipper_->poll() || Clock::now() > deadline) {
-      note("the sender did not open the audit log: writing it anyway");
-      return;
-    }
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  note("the sender tails the audit log");
-}
-
-void Run::set_up() {
-  prepare_folder();
-  start_server();
-  await_kafka_consumers();
-  fill_placeholders();
-  write_sender_files();
-  compile_checks();
-  writer_->create();  // the empty audit log, as a running API server has one
-  fire_due_faults();  // those due at once (time 0) are in place before the shipper connects
-  if (!scenario_.shipper.none) {
-    start_shipper(/*once=*/false);
-    await_sender_tailing();
-  }
-  writer_->start();
-}
-
-// Evaluates events as they arrive and fires the faults, until the run ends.
-Run::Ending Run::watch() {
-  const auto deadline = started_ + scenario_.timeout;
-  std::optional<Clock::time_point> finished_at;
-  for (;;) {
-    if (!drain_events()) return Ending::evicted;
-    fire_due_faults();
-    if (writer_->done()) request_finish();
-    if (failed_for_good() || decided_pass()) return Ending::decided;
-    if (!finished_at && sender_finished()) finished_at = Clock::now();
-    if (finished_at && Clock::now() - std::max(*finished_at, last_event_at_) > kSettle && kafka_caught_up()) {
-      return Ending::settled;
-    }
-    if (scenario_.run_for && Clock::now() - started_ >= *scenario_.run_for) return Ending::run_for;
-    if (Clock::now() > deadline) return Ending::timed_out;
-    std::this_thread::sleep_for(kPollInterval);
-  }
 }
 
 ScenarioResult Run::play() {
   ScenarioResult result;
   result.name = scenario_.name;
   result.path = scenario_.path;
-  started_ = last_event_at_ = Clock::now();
+  started_ = Clock::now();
   try {
     set_up();
-  } catch (const std::exception& e) {
+    const auto ending = watch();
+    stop_sender();
+    Page page;
+    while ((page = read_page()) == Page::more) {
+    }
+    conclude(result, page == Page::evicted ? Ending::evicted : ending);
+  } catch (const std::exception& e) {  // a run that could not be made, or went wrong on the way
     result.failures.push_back(e.what());
-    result.run_dir = dir_.string();
-    result.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
-    return result;
-  }
-  auto ending = watch();
-  if (shipper_ && !shipper_->poll()) {
-    shipper_exit_ = shipper_->stop(kStopGraceMs);
-    note("shipper stopped: " + std::to_string(*shipper_exit_));
-  } else if (shipper_) {
-    shipper_exit_ = shipper_->poll();
-  }
-  if (ending != Ending::evicted && !drain_events()) ending = Ending::evicted;
-  conclude(result, ending == Ending::timed_out);
-  if (ending == Ending::evicted) {
-    result.failures.push_back("events arrived faster than they could be evaluated: the store evicted some");
     result.pass = false;
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  sender_.reset();
   writer_.reset();
   captured_.close();
-  server_.reset();
-  if (temporary_dir_ && result.pass) {
-    fs::remove_all(dir_);
+  stage_.server.reset();
+  if (stage_.temporary && result.pass) {
+    std::error_code ignored;
+    fs::remove_all(stage_.dir, ignored);
   } else {
-    result.run_dir = dir_.string();
+    result.run_dir = stage_.dir.string();
   }
   return result;
 }

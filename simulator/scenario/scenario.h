@@ -111,6 +111,7 @@ struct DeliveredSpec {
 struct LatencySpec {
   std::string name;
   std::string listener;
+  std::string content;  // as in DeliveredSpec
   double percentile = 99;  // 0 < p ≤ 100
   Duration max{0};
 };

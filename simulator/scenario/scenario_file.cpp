@@ -426,6 +426,7 @@ class Loader {
   void read_faults(const Fields& top);
   void read_expect(const Fields& top);
   nlohmann::json read_matchers(const YAML::Node& node, const std::string& path);
+  std::string content_path(const YAML::Node& node, const std::string& path);
   std::vector<std::pair<std::string, nlohmann::json>> read_value_checks(const YAML::Node& node, const std::string& path,
                                                                         const std::string& into);
 
@@ -1171,23 +1172,19 @@ void Loader::read_expect(const Fields& top) {
       if (const auto v = d.get("duplicates")) spec.duplicates = count(*v, d.path("duplicates"), 0);
       if (const auto v = d.get("in_order")) spec.in_order = boolean(*v, d.path("in_order"));
       if (const auto v = d.get("exclusive")) spec.exclusive = boolean(*v, d.path("exclusive"));
-      if (const auto v = d.get("content")) {
-        spec.content = nonempty_text(*v, d.path("content"));
-        const nlohmann::json probe{{"some", {{"field", spec.content}, {"exists", true}}}};
-        auto parsed = expect::parse(probe);
-        if (auto* error = std::get_if<expect::ParseError>(&parsed)) fail(*v, d.path("content"), error->message);
-      }
+      if (const auto v = d.get("content")) spec.content = content_path(*v, d.path("content"));
       expect.delivered.push_back(std::move(spec));
     }
   }
   if (const auto latency = f.get("latency")) {
     needs_input("latency");
     for (const auto& [item, path] : items(*latency, f.path("latency"), true)) {
-      const Fields l(*this, item, path, {"name", "listener", "percentile", "max"});
+      const Fields l(*this, item, path, {"name", "listener", "percentile", "max", "content"});
       LatencySpec spec;
       spec.name = path;
       if (const auto v = l.get("name")) spec.name = nonempty_text(*v, l.path("name"));
       if (const auto v = l.get("listener")) spec.listener = listener_ref(*v, l.path("listener")).config.name;
+      if (const auto v = l.get("content")) spec.content = content_path(*v, l.path("content"));
       if (const auto v = l.get("percentile")) {
         spec.percentile = number(*v, l.path("percentile"));
         if (!(spec.percentile > 0 && spec.percentile <= 100)) fail(*v, l.path("percentile"), v->Scalar() + " is not in (0, 100]");
@@ -1230,6 +1227,15 @@ void Loader::read_expect(const Fields& top) {
   if (expect.events.is_null() && expect.delivered.empty() && expect.latency.empty() && !expect.shipper && expect.stats.empty()) {
     fail(*node, "expect", kNeed);
   }
+}
+
+// Where an event holds the input line's text: a field path of the expectation language.
+std::string Loader::content_path(const YAML::Node& node, const std::string& path) {
+  std::string content = nonempty_text(node, path);
+  const nlohmann::json probe{{"some", {{"field", content}, {"exists", true}}}};
+  auto parsed = expect::parse(probe);
+  if (auto* error = std::get_if<expect::ParseError>(&parsed)) fail(node, path, error->message);
+  return content;
 }
 
 // A map of dotted path → value or {min, max}, checked at the end against a

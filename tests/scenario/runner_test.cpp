@@ -114,6 +114,30 @@ TEST_F(Runner, AnyCommandCanBeTheSender) {
   EXPECT_TRUE(r.pass) << joined(r);
 }
 
+TEST_F(Runner, AFaultThatNeverFiresFailsTheScenario) {
+  const auto r = run("name: never\ntimeout: 30s\nlisteners:\n  kuma: tcp://127.0.0.1:0?codec=json\nshipper:\n  manifests:" +
+                     kManifest +
+                     "input: {file: ../../fixtures/audit/sysdiglabs-aks-audit-log.log}\n"
+                     "faults: [{at: {events: 100000}, action: drop_connections, listener: kuma}]\n"
+                     "expect: {delivered: [{listener: kuma}]}\n");
+  ASSERT_FALSE(r.pass);
+  ASSERT_EQ(r.failures.size(), 1u) << joined(r);
+  EXPECT_EQ(r.failures[0], "faults[0] (drop_connections on kuma): never fired: its trigger was not reached");
+  fs::remove_all(r.run_dir);
+}
+
+TEST_F(Runner, AGracefulRestartLosesAndRepeatsNothing) {
+  const auto r = run("name: restart\ntimeout: 30s\nlisteners:\n  kuma: tcp://127.0.0.1:0?codec=json\nshipper:\n  manifests:" +
+                     kManifest +
+                     "input: {file: ../../fixtures/audit/falco-k8s-audit-trace-files.log, pace: rate, rate: 200}\n"
+                     "faults: [{at: {events: 10}, action: restart_shipper}]\n"
+                     "expect: {delivered: [{listener: kuma, in_order: true}], shipper: {exit: 0}}\n");
+  EXPECT_TRUE(r.pass) << joined(r);
+  const std::string timeline = r.details["timeline"].dump();
+  EXPECT_NE(timeline.find("fault restart_shipper: SIGTERM"), std::string::npos) << timeline;
+  EXPECT_NE(timeline.find("shipper exited with 0"), std::string::npos) << timeline;
+}
+
 TEST_F(Runner, SetupErrorsAreTheFailure) {
   const auto r = run("name: setup\nlisteners:\n  kuma: tcp://127.0.0.1:0?codec=json\n"
                      "shipper: {command: [/nonexistent/sender]}\n"
