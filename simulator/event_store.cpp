@@ -93,8 +93,7 @@ void EventStore::append(std::vector<ReceivedEvent>& batch) {
     events_.push_back(std::move(event));
   }
   batch.clear();
-  while (stats_.bytes > max_bytes_ && !events_.empty() && (!follow_ || paused_ || events_.front().id <= reader_id_)) {
-    if (follow_ && events_.front().id > reader_id_) unread_bytes_ -= events_.front().footprint();
+  while (stats_.bytes > max_bytes_ && !events_.empty() && (!follow_ || events_.front().id <= reader_id_)) {
     stats_.bytes -= events_.front().footprint();
     --stats_.events;
     ++stats_.evicted;

@@ -103,8 +103,8 @@ class EventStore {
   void reader_at(std::uint64_t id);
   void release();
   // While paused, append() does not wait (the reader is busy with something
-  // the listeners must do first, such as applying a fault): the bound is
-  // kept by evicting, and the reader sees a gap in the ids if it came to that.
+  // the listeners must do first, such as applying a fault): the store goes
+  // over its bound for that while rather than evict what was not read.
   void pause_reader(bool paused);
 
  private:

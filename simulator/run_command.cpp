@@ -1,5 +1,6 @@
 #include "simulator/run_command.h"
 
+#include "simulator/scenario/process.h"
 #include "simulator/scenario/report.h"
 #include "simulator/scenario/runner.h"
 #include "simulator/scenario/scenario_file.h"
@@ -84,15 +85,18 @@ std::string default_shipper() {
 
 // SIGINT and SIGTERM end the scenarios still running, failed, their senders
 // stopped and their folders kept, rather than killing kumasim and leaving
-// the senders behind. A second one is the default action again.
+// the senders behind. A second one kills the senders and kumasim at once.
 std::atomic<bool> interrupted{false};
 
 extern "C" void on_interrupt(int number) {
-  interrupted.store(true);
+  if (!interrupted.exchange(true)) return;
+  scenario::kill_every_process_group();
   std::signal(number, SIG_DFL);
+  std::raise(number);
 }
 
 void catch_interrupts() {
+  std::signal(SIGCHLD, SIG_DFL);  // an ignored SIGCHLD, inherited, would hide the senders' exits
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   action.sa_flags = SA_RESTART;
@@ -155,6 +159,12 @@ int run_scenarios(const RunCommandOptions& options) {
   for (unsigned w = 0; w < std::min<std::size_t>(jobs, scenarios.size()); ++w) {
     workers.emplace_back([&] {
       for (std::size_t i; (i = next++) < scenarios.size();) {
+        if (interrupted) {  // not started: reported, not run
+          results[i].name = scenarios[i].name;
+          results[i].path = scenarios[i].path;
+          results[i].failures = {"interrupted before it started"};
+          continue;
+        }
         results[i] = scenario::run_scenario(scenarios[i], run_options);
         std::lock_guard lock(print);
         std::cerr << (results[i].pass ? "pass " : "FAIL ") << results[i].name << "\n";

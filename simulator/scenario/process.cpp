@@ -5,17 +5,46 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <chrono>
+#include <array>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <stdexcept>
-#include <thread>
 
 extern char** environ;
 
 namespace kumasim::scenario {
+namespace {
+
+// The groups of the processes still running, for kill_every_process_group();
+// 0 is a free slot. Lock-free atomics: a signal handler reads them.
+std::array<std::atomic<int>, 256> live_groups{};
+
+void register_group(int pid) {
+  for (auto& slot : live_groups) {
+    int free = 0;
+    if (slot.compare_exchange_strong(free, pid)) return;
+  }
+}
+
+void unregister_group(int pid) {
+  for (auto& slot : live_groups) {
+    int mine = pid;
+    if (slot.compare_exchange_strong(mine, 0)) return;
+  }
+}
+
+}  // namespace
+
+void kill_every_process_group() {
+  for (const auto& slot : live_groups) {
+    if (const int pid = slot.load(); pid > 0) ::kill(-pid, SIGKILL);
+  }
+}
+
 
 Process::Process(const std::vector<std::string>& argv, const std::string& log_file) {
   if (argv.empty()) throw std::runtime_error("no command to start");
@@ -49,19 +78,27 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_fi
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  register_group(pid_);
 }
 
 Process::~Process() {
-  if (status_) return;  // reaped: its group id may belong to someone else by now
+  if (status_) return;  // reaped, and its group with it (poll)
   ::kill(-pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
+  unregister_group(pid_);
 }
 
 std::optional<int> Process::poll() {
   if (status_) return status_;
   int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
-  status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  const int reaped = ::waitpid(pid_, &status, WNOHANG);
+  if (reaped == 0 || (reaped < 0 && errno != ECHILD)) return std::nullopt;
+  // ECHILD: reaped by someone else (SIGCHLD ignored): the status is lost.
+  status_ = reaped < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  // What it started and left behind goes with it; the group cannot have been
+  // reused while those members lived.
+  ::kill(-pid_, SIGKILL);
+  unregister_group(pid_);
   return status_;
 }
 

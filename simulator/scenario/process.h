@@ -9,6 +9,10 @@
 
 namespace kumasim::scenario {
 
+// SIGKILL to the group of every Process still running. Async-signal-safe: for
+// a signal handler that must not leave the senders behind when it ends kumasim.
+void kill_every_process_group();
+
 class Process {
  public:
   // Starts `argv` (argv[0] searched on PATH when it has no '/'); throws
@@ -18,7 +22,8 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
-  // The exit status once it has ended (-N: killed by signal N), else nullopt.
+  // The exit status once it has ended (-N: killed by signal N; -1: reaped by
+  // someone else), else nullopt. Reaping also kills what it left in its group.
   std::optional<int> poll();
   // To its process group: it and what it started.
   void signal(int number) const;

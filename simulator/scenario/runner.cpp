@@ -34,9 +34,11 @@ constexpr auto kSettle = std::chrono::milliseconds(300);
 // A command has no "finished" signal: once the input is written, it is done
 // when nothing has arrived for this long (or its delivered checks are complete).
 constexpr auto kExternalQuiet = std::chrono::milliseconds(1500);
-constexpr auto kStopGrace = std::chrono::seconds(10);
+constexpr auto kStopGrace = std::chrono::milliseconds(10000);
 constexpr auto kTailWait = std::chrono::seconds(10);
 constexpr auto kLagQuery = std::chrono::milliseconds(1000);
+constexpr auto kLagEvery = std::chrono::milliseconds(250);
+constexpr auto kLagUnknownLimit = std::chrono::seconds(20);
 constexpr std::uint64_t kMaxCapture = 64ull << 20;
 
 std::string read_text(const fs::path& path) {
@@ -98,7 +100,7 @@ class Run {
   ScenarioResult play();
 
  private:
-  enum class Ending { settled, decided, run_for, timed_out, evicted, interrupted };
+  enum class Ending { settled, decided, run_for, timed_out, evicted, interrupted, kafka_unknown };
   void set_up();
   void compile_checks();
   void await_sender_tailing();
@@ -111,7 +113,8 @@ class Run {
   void fire_due_faults();
   void apply(const FaultPlan::Due& due);
   bool sender_finished();
-  bool kafka_caught_up() const;
+  enum class KafkaEnd { caught_up, behind, unknown };
+  KafkaEnd kafka_end();
   bool failed_for_good() const;
   bool decided_pass() const;
   std::optional<std::chrono::milliseconds> since_start() const;
@@ -135,6 +138,9 @@ class Run {
   Progress progress_;
   std::optional<Clock::time_point> clock_start_;  // what at.time and run_for count from
   std::optional<Clock::time_point> input_done_at_;
+  Clock::time_point last_lag_check_{};
+  std::optional<Clock::time_point> lag_unknown_since_;
+  std::string lag_unknown_;
   Clock::time_point last_event_at_;
   std::uint64_t last_id_ = 0;
   std::int64_t last_received_ns_ = 0;
@@ -192,7 +198,8 @@ void Run::await_sender_tailing() {
   const auto deadline = Clock::now() + kTailWait;
   while (!sender_->holds_open(log)) {
     sender_->advance();
-    if (!sender_->running() || Clock::now() > deadline) {
+    const bool interrupted = options_.interrupted && *options_.interrupted;
+    if (!sender_->running() || Clock::now() > deadline || interrupted) {
       note("the sender did not open the audit log: writing it anyway");
       return;
     }
@@ -271,14 +278,15 @@ void Run::apply(const FaultPlan::Due& due) {
   const auto& fault = due.fault;
   std::string problem;
   if (fault.action == Action::kill_shipper || fault.action == Action::restart_shipper) {
-    if (!sender_) problem = "no shipper runs";
-    else note(std::string("fault ") + action_name(fault.action) + ": " + sender_->restart(fault.action == Action::kill_shipper));
+    const auto outcome = sender_ ? sender_->restart(fault.action == Action::kill_shipper, kStopGrace)
+                                 : Sender::Outcome{false, "no shipper runs"};
+    if (outcome.applied) note(std::string("fault ") + action_name(fault.action) + ": " + outcome.text);
+    else problem = outcome.text;
   } else if (fault.action == Action::kafka_broker_down || fault.action == Action::kafka_broker_up) {
     sim::KafkaFault kafka;
     kafka.broker = fault.broker;
     kafka.down = fault.action == Action::kafka_broker_down;
-    const ReaderPause pause(stage_.server->store());
-    const auto result = stage_.server->inject_kafka_fault(fault.listener, kafka);
+    const auto result = stage_.server->inject_kafka_fault(fault.listener, kafka);  // the mock cluster: no listener thread involved
     if (result.kind != sim::Server::FaultResult::Kind::applied) problem = result.message;
     if (kafka.down && *kafka.down && fault.duration.count() > 0) plan_.schedule_end(due, Clock::now() + fault.duration);
   } else {
@@ -319,13 +327,28 @@ bool Run::sender_finished() {
 }
 
 // Every Kafka listener has consumed all its topic holds, as the brokers say:
-// what the sender produced has been read, not just acknowledged.
-bool Run::kafka_caught_up() const {
+// what the sender produced has been read, not just acknowledged. Asked at
+// most every kLagEvery; a lag that stays unknown (a broker left down) ends
+// the run after kLagUnknownLimit, failed and named.
+Run::KafkaEnd Run::kafka_end() {
+  if (Clock::now() - last_lag_check_ < kLagEvery) return KafkaEnd::behind;
+  last_lag_check_ = Clock::now();
   for (const auto& spec : scenario_.listeners) {
     if (spec.config.transport != formats::Transport::kafka) continue;
-    if (stage_.server->kafka_lag_from_brokers(spec.config.name, kLagQuery) != 0) return false;
+    const auto lag = stage_.server->kafka_lag_from_brokers(spec.config.name, kLagQuery);
+    if (lag) {
+      lag_unknown_since_.reset();
+      if (*lag != 0) return KafkaEnd::behind;
+      continue;
+    }
+    if (!lag_unknown_since_) lag_unknown_since_ = Clock::now();
+    if (Clock::now() - *lag_unknown_since_ < kLagUnknownLimit) return KafkaEnd::behind;
+    const auto error = stage_.server->stats_json()["listeners"][spec.config.name]["kafka_last_error"];
+    lag_unknown_ = "listener " + spec.config.name + ": whether it consumed everything is unknown (its lag cannot be had from the brokers: " +
+                   (error.is_string() ? error.get<std::string>() : std::string("no error reported")) + ")";
+    return KafkaEnd::unknown;
   }
-  return true;
+  return KafkaEnd::caught_up;
 }
 
 bool Run::failed_for_good() const {
@@ -341,8 +364,11 @@ bool Run::decided_pass() const {
 
 // Evaluates events as they arrive and fires the faults, until the run ends.
 Run::Ending Run::watch() {
-  const auto deadline = started_ + scenario_.timeout;
+  // run_for counts from the sender's start: the timeout never cuts it short.
+  const auto deadline = scenario_.run_for ? std::max(started_ + scenario_.timeout, *clock_start_ + *scenario_.run_for + kStopGrace)
+                                          : started_ + scenario_.timeout;
   std::optional<Clock::time_point> finished_at;
+  int starts = sender_ ? sender_->starts() : 0;
   for (;;) {
     const auto page = read_page();
     if (page == Page::evicted) return Ending::evicted;
@@ -354,10 +380,15 @@ Run::Ending Run::watch() {
       if (sender_) sender_->input_complete();
     }
     if (failed_for_good() || decided_pass()) return Ending::decided;
+    if (sender_ && sender_->starts() != starts) {  // a new process: it has yet to finish
+      starts = sender_->starts();
+      finished_at.reset();
+    }
     if (!finished_at && sender_finished()) finished_at = Clock::now();
-    if (finished_at && !plan_.pending() && Clock::now() - std::max(*finished_at, last_event_at_) > kSettle &&
-        kafka_caught_up()) {
-      return Ending::settled;
+    if (finished_at && !plan_.pending() && Clock::now() - std::max(*finished_at, last_event_at_) > kSettle) {
+      const auto kafka = kafka_end();
+      if (kafka == KafkaEnd::caught_up) return Ending::settled;
+      if (kafka == KafkaEnd::unknown) return Ending::kafka_unknown;
     }
     if (scenario_.run_for && since_start() >= *scenario_.run_for) return Ending::run_for;
     if (Clock::now() > deadline) return Ending::timed_out;
@@ -370,8 +401,9 @@ Run::Ending Run::watch() {
 // shipper flushing its buffers is not held back by a full store.
 void Run::stop_sender() {
   if (!sender_) return;
-  sender_->begin_stop(std::chrono::duration_cast<std::chrono::milliseconds>(kStopGrace));
-  while (sender_->running()) {
+  sender_->begin_stop(kStopGrace);
+  const auto deadline = Clock::now() + kStopGrace + std::chrono::seconds(5);  // SIGKILL cannot be refused
+  while (sender_->running() && Clock::now() < deadline) {
     if (read_page() == Page::empty) std::this_thread::sleep_for(kPollInterval);
     sender_->advance();
   }
@@ -446,6 +478,7 @@ void Run::conclude(ScenarioResult& result, Ending ending) {
   }
   if (ending == Ending::interrupted) failures.push_back("interrupted");
   if (ending == Ending::evicted) failures.push_back("events arrived faster than they could be evaluated: the store evicted some");
+  if (ending == Ending::kafka_unknown) failures.push_back(lag_unknown_);
   if (auto error = writer_->error()) failures.push_back("input: " + *error);
   for (auto& problem : plan_.failures()) failures.push_back(std::move(problem));
   conclude_sender(result);

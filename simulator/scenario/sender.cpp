@@ -20,6 +20,7 @@ void Sender::start() {
   pending_signal_ = 0;
   kill_at_.reset();
   if (!first_start_) first_start_ = Clock::now();
+  ++starts_;
   note_("shipper started" + std::string(once ? " (--once)" : ""));
 }
 
@@ -33,16 +34,18 @@ void Sender::input_complete() {
   advance();
 }
 
-std::string Sender::restart(bool crash) {
-  if (!process_) return "no shipper runs";
+Sender::Outcome Sender::restart(bool crash, std::chrono::milliseconds grace) {
+  if (!process_) return {false, "no shipper runs"};
+  if (restart_pending_) return {false, "the previous restart is still in progress"};
   restart_pending_ = true;
-  if (!running()) return "it had exited with " + std::to_string(*exit_);
+  if (!running()) return {true, "it had exited with " + std::to_string(*exit_) + "; started again"};
   if (crash) {
     process_->signal(SIGKILL);
-  } else {
-    signal_when_ready(SIGTERM);
+    return {true, "SIGKILL"};
   }
-  return crash ? "SIGKILL" : "SIGTERM";
+  signal_when_ready(SIGTERM);
+  kill_at_ = Clock::now() + grace;
+  return {true, "SIGTERM"};
 }
 
 void Sender::begin_stop(std::chrono::milliseconds grace) {

@@ -31,9 +31,13 @@ class Sender {
   // The input is complete: from now on the bundled shipper is told so (now,
   // or as soon as it can take the signal; a restart gets --once).
   void input_complete();
-  // SIGTERM (graceful) or SIGKILL (crash), then a new start once it has
-  // exited; the outcome so far for the timeline.
-  std::string restart(bool crash);
+  // SIGTERM (graceful; SIGKILL after `grace` if it lingers) or SIGKILL (a
+  // crash), then a new start once it has exited. What was done, or why not.
+  struct Outcome {
+    bool applied;
+    std::string text;
+  };
+  Outcome restart(bool crash, std::chrono::milliseconds grace);
   // Drives the pending transitions; call on every pass of the runner's loop.
   void advance();
   // SIGTERM once it can take it, then SIGKILL after `grace`.
@@ -45,6 +49,7 @@ class Sender {
   // The status of its last exit, once it has exited and no restart is pending.
   std::optional<int> exit_status() const { return restart_pending_ ? std::nullopt : exit_; }
   std::optional<std::chrono::steady_clock::time_point> first_start() const { return first_start_; }
+  int starts() const { return starts_; }  // processes started so far
 
  private:
   void poll_exit();
@@ -57,6 +62,7 @@ class Sender {
   std::optional<std::chrono::steady_clock::time_point> first_start_, kill_at_;
   bool input_complete_ = false, finish_signalled_ = false, restart_pending_ = false;
   int pending_signal_ = 0;  // to send once ready()
+  int starts_ = 0;
 };
 
 }  // namespace kumasim::scenario

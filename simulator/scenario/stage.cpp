@@ -76,7 +76,8 @@ void start_listeners(const Scenario& scenario, Stage& stage) {
 
 // A KUMA kafka connector reads from where its group is; the listeners must
 // have joined theirs (partitions assigned) before the sender produces.
-void await_kafka_groups(const Scenario& scenario, const Stage& stage, const std::function<void(const std::string&)>& note) {
+void await_kafka_groups(const Scenario& scenario, const Stage& stage, const RunOptions& options,
+                        const std::function<void(const std::string&)>& note) {
   const auto deadline = Clock::now() + kGroupJoinLimit;
   bool kafka = false;
   for (const auto& spec : scenario.listeners) {
@@ -85,6 +86,7 @@ void await_kafka_groups(const Scenario& scenario, const Stage& stage, const std:
     for (;;) {
       const auto stats = stage.server->stats_json()["listeners"][spec.config.name];
       if (stats.value("kafka_assigned_partitions", 0) >= spec.config.partitions) break;
+      if (options.interrupted && *options.interrupted) throw SetupError("interrupted");
       if (Clock::now() > deadline) {
         const auto error = stats["kafka_last_error"];
         throw SetupError("listener " + spec.config.name + ": no partition assigned within 30 s: " +
@@ -156,7 +158,7 @@ Stage build_stage(const Scenario& scenario, const RunOptions& options, const std
   fs::create_directories(stage.dir / "data", error);
   if (error) throw SetupError(stage.dir.string() + ": cannot make the run's folder: " + error.message());
   start_listeners(scenario, stage);
-  await_kafka_groups(scenario, stage, note);
+  await_kafka_groups(scenario, stage, options, note);
   fill_placeholders(scenario, stage);
   write_sender_files(scenario, stage);
   return stage;
