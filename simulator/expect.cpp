@@ -870,6 +870,10 @@ std::variant<Expectations, ParseError> parse(const json& body) {
   }
 }
 
+FieldPath::FieldPath(std::string_view path) : steps_(formats::json::split_path(path)) {}
+
+const json* FieldPath::find(const json& root) const { return resolve(root, steps_); }
+
 struct Selector::Compiled {
   std::vector<Matcher> matchers;
 };

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
+#include <vector>
 
 namespace kumasim::expect {
 
@@ -40,6 +42,19 @@ class Expectations {
   std::shared_ptr<const Compiled> compiled_;
   friend std::variant<Expectations, ParseError> parse(const nlohmann::json& body);
   friend class Evaluation;
+};
+
+// A field path of the language ("kuma.Extra.message", "lints.0.id",
+// "kuma.Extra.label\.team"): steps at unescaped dots, a step into an array a
+// decimal index. Split once, looked up many times.
+class FieldPath {
+ public:
+  explicit FieldPath(std::string_view path);
+  // The value at the path, or nullptr when a step is missing.
+  const nlohmann::json* find(const nlohmann::json& root) const;
+
+ private:
+  std::vector<std::string> steps_;
 };
 
 // A list of matchers on its own ("where", "every"…: docs/expectations.md),

@@ -13,20 +13,6 @@ constexpr std::size_t kMaxFailing = 10;
 constexpr std::size_t kMaxShown = 1024;
 constexpr std::size_t kMaxCarried = 64 * 1024;  // kept to diff against the expected line at the end
 
-const json* at_path(const json& root, const std::string& path) {
-  const json* node = &root;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const auto dot = std::min(path.find('.', start), path.size());
-    if (!node->is_object()) return nullptr;
-    const auto it = node->find(path.substr(start, dot - start));
-    if (it == node->end()) return nullptr;
-    node = &*it;
-    start = dot + 1;
-  }
-  return node;
-}
-
 // Where two texts first differ, with some context of each, for a failure report.
 std::string difference(const std::string& expected, const std::string& got) {
   std::size_t at = 0;
@@ -37,12 +23,6 @@ std::string difference(const std::string& expected, const std::string& got) {
   };
   return "first difference at byte " + std::to_string(at) + ": expected ..." + excerpt(expected) + "... got ..." +
          excerpt(got) + "... (" + std::to_string(expected.size()) + " and " + std::to_string(got.size()) + " bytes)";
-}
-
-const json* carried_text(const json& event, const std::string& content) {
-  if (!content.empty()) return at_path(event, content);
-  const json* text = at_path(event, "kuma.Extra.message");
-  return text && text->is_string() ? text : at_path(event, "kuma.Message");
 }
 
 bool on_listener(const json& event, const std::string& listener) {
@@ -58,14 +38,30 @@ std::string shown_field(const json& event, const std::string& field) {
 
 }  // namespace
 
-std::optional<std::uint64_t> carried_hash(const json& event, const std::string& content) {
-  const json* text = carried_text(event, content);
-  if (!text || !text->is_string()) return std::nullopt;
-  return text_hash(text->get_ref<const std::string&>());
+CarriedLine::CarriedLine(const std::string& content) {
+  if (!content.empty()) {
+    paths_.emplace_back(content);
+  } else {
+    paths_.emplace_back("kuma.Extra.message");
+    paths_.emplace_back("kuma.Message");  // Syslog
+  }
+}
+
+const std::string* CarriedLine::text(const json& event) const {
+  for (const auto& path : paths_) {
+    const json* found = path.find(event);
+    if (found && found->is_string()) return &found->get_ref<const std::string&>();
+  }
+  return nullptr;
+}
+
+std::optional<std::uint64_t> CarriedLine::hash(const json& event) const {
+  const std::string* line = text(event);
+  return line ? std::optional<std::uint64_t>(text_hash(*line)) : std::nullopt;
 }
 
 DeliveredCheck::DeliveredCheck(DeliveredSpec spec, const InputCatalog& catalog, std::size_t selector)
-    : spec_(std::move(spec)), catalog_(catalog), selector_(selector), copies_(catalog.lines(), 0) {}
+    : spec_(std::move(spec)), catalog_(catalog), carried_(spec_.content), selector_(selector), copies_(catalog.lines(), 0) {}
 
 json* DeliveredCheck::sample(const json& event, const std::string& reason) {
   if (failing_.size() >= kMaxFailing) return nullptr;
@@ -74,12 +70,12 @@ json* DeliveredCheck::sample(const json& event, const std::string& reason) {
 
 void DeliveredCheck::observe(const json& event) {
   if (!on_listener(event, spec_.listener)) return;
-  const auto hash = carried_hash(event, spec_.content);
+  const auto hash = carried_.hash(event);
   const auto lines = hash ? catalog_.lines_with(*hash) : std::vector<std::uint32_t>{};
   if (lines.empty()) {
     ++foreign_;
     auto* shown = sample(event, hash ? "its text is no input line (altered on the way?)" : "it carries no input line (not decoded?)");
-    if (shown && hash) (*shown)["carried"] = carried_text(event, spec_.content)->get<std::string>().substr(0, kMaxCarried);
+    if (shown && hash) (*shown)["carried"] = carried_.text(event)->substr(0, kMaxCarried);
     return;
   }
   if (!catalog_.selected(selector_, lines.front())) {  // a line the check does not select
@@ -147,11 +143,11 @@ json DeliveredCheck::result() const {
 }
 
 LatencyCheck::LatencyCheck(LatencySpec spec, const InputCatalog& catalog, const InputWriter& writer)
-    : spec_(std::move(spec)), catalog_(catalog), writer_(writer), seen_(catalog.lines(), false) {}
+    : spec_(std::move(spec)), catalog_(catalog), carried_(spec_.content), writer_(writer), seen_(catalog.lines(), false) {}
 
 void LatencyCheck::observe(const json& event) {
   if (!on_listener(event, spec_.listener)) return;
-  const auto hash = carried_hash(event, spec_.content);
+  const auto hash = carried_.hash(event);
   if (!hash) return;
   for (const auto line : catalog_.lines_with(*hash)) {
     if (seen_[line]) continue;

@@ -6,6 +6,7 @@
 // in `message`).
 #pragma once
 
+#include "simulator/expect.h"
 #include "simulator/scenario/input.h"
 #include "simulator/scenario/scenario.h"
 
@@ -18,10 +19,19 @@
 
 namespace kumasim::scenario {
 
-// The input line an event carries: the string at `content` (dotted path;
-// empty: kuma.Extra.message, else kuma.Message) hashed; nullopt when the
-// event carries none (it did not decode, or the field is missing).
-std::optional<std::uint64_t> carried_hash(const nlohmann::json& event, const std::string& content);
+// Where an event carries its input line: the string at `content` (a field
+// path; empty: kuma.Extra.message, else kuma.Message).
+class CarriedLine {
+ public:
+  explicit CarriedLine(const std::string& content);
+  // The line's text, or nullptr when the event carries none (it did not
+  // decode, or the field is missing or no string).
+  const std::string* text(const nlohmann::json& event) const;
+  std::optional<std::uint64_t> hash(const nlohmann::json& event) const;
+
+ private:
+  std::vector<expect::FieldPath> paths_;  // the first string found wins
+};
 
 class DeliveredCheck {
  public:
@@ -41,6 +51,7 @@ class DeliveredCheck {
 
   DeliveredSpec spec_;
   const InputCatalog& catalog_;
+  CarriedLine carried_;
   std::size_t selector_;
   std::vector<std::uint8_t> copies_;  // per input line, saturating
   std::uint64_t arrived_ = 0, duplicates_ = 0, out_of_order_ = 0, foreign_ = 0, unselected_ = 0;
@@ -58,6 +69,7 @@ class LatencyCheck {
  private:
   LatencySpec spec_;
   const InputCatalog& catalog_;
+  CarriedLine carried_;
   const InputWriter& writer_;
   std::vector<bool> seen_;
   std::vector<std::int64_t> latencies_ns_;  // first arrival of each line

@@ -2,20 +2,6 @@
 
 namespace kumasim::scenario {
 
-const char* action_name(FaultSpec::Action action) {
-  switch (action) {
-    case FaultSpec::Action::drop_connections: return "drop_connections";
-    case FaultSpec::Action::refuse_connections: return "refuse_connections";
-    case FaultSpec::Action::slow_reader: return "slow_reader";
-    case FaultSpec::Action::fail_tls_handshakes: return "fail_tls_handshakes";
-    case FaultSpec::Action::kafka_broker_down: return "kafka_broker_down";
-    case FaultSpec::Action::kafka_broker_up: return "kafka_broker_up";
-    case FaultSpec::Action::kill_shipper: return "kill_shipper";
-    case FaultSpec::Action::restart_shipper: return "restart_shipper";
-  }
-  return "?";
-}
-
 FaultPlan::FaultPlan(const std::vector<FaultSpec>& faults)
     : faults_(faults), fired_(faults.size(), false), problems_(faults.size()) {}
 
@@ -65,7 +51,7 @@ std::vector<std::string> FaultPlan::failures() const {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < faults_.size(); ++i) {
     const auto& f = faults_[i];
-    const std::string what = "faults[" + std::to_string(i) + "] (" + action_name(f.action) +
+    const std::string what = "faults[" + std::to_string(i) + "] (" + std::string(action_name(f.action)) +
                              (f.listener.empty() ? "" : " on " + f.listener) + "): ";
     if (!fired_[i]) out.push_back(what + "never fired: its trigger was not reached");
     else if (!problems_[i].empty()) out.push_back(what + "not applied: " + problems_[i]);

@@ -49,6 +49,4 @@ class FaultPlan {
   std::vector<std::pair<std::chrono::steady_clock::time_point, Due>> ends_;
 };
 
-const char* action_name(FaultSpec::Action action);
-
 }  // namespace kumasim::scenario

@@ -1,5 +1,7 @@
 #include "simulator/scenario/input.h"
 
+#include "simulator/frame_recorder.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,10 +16,6 @@ namespace kumasim::scenario {
 namespace {
 
 constexpr std::size_t kWriteChunk = 64 * 1024;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 replay::Pacer pacer_for(const InputSpec& spec) {
   switch (spec.pace) {
@@ -126,7 +124,7 @@ void InputWriter::write_out(std::string& buffer, std::uint32_t first, std::uint3
     done += static_cast<std::size_t>(n);
   }
   buffer.clear();
-  const auto at = now_ns();
+  const auto at = sim::now_ns();
   for (std::uint32_t i = first; i < end; ++i) written_ns_[i].store(at, std::memory_order_relaxed);
   written_.store(end, std::memory_order_release);
 }

@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 namespace kumasim::scenario {
@@ -40,30 +39,6 @@ constexpr auto kLagQuery = std::chrono::milliseconds(1000);
 constexpr auto kLagEvery = std::chrono::milliseconds(250);
 constexpr auto kLagUnknownLimit = std::chrono::seconds(20);
 constexpr std::uint64_t kMaxCapture = 64ull << 20;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The value at a dotted path ("destinations.0.sent") of the shipper's summary or the stats.
-const json* value_at(const json& root, const std::string& path) {
-  const json* node = &root;
-  std::stringstream steps(path);
-  std::string step;
-  while (std::getline(steps, step, '.')) {
-    if (node->is_array() && !step.empty() && std::all_of(step.begin(), step.end(), ::isdigit)) {
-      const auto index = std::stoul(step);
-      if (index >= node->size()) return nullptr;
-      node = &(*node)[index];
-    } else if (node->is_object() && node->contains(step)) {
-      node = &(*node)[step];
-    } else {
-      return nullptr;
-    }
-  }
-  return node;
-}
 
 // "" when `actual` is what `expected` asks: an equal value, or {min, max};
 // else why not, naming `where`.
@@ -280,7 +255,7 @@ void Run::apply(const FaultPlan::Due& due) {
   if (fault.action == Action::kill_shipper || fault.action == Action::restart_shipper) {
     const auto outcome = sender_ ? sender_->restart(fault.action == Action::kill_shipper, kStopGrace)
                                  : Sender::Outcome{false, "no shipper runs"};
-    if (outcome.applied) note(std::string("fault ") + action_name(fault.action) + ": " + outcome.text);
+    if (outcome.applied) note("fault " + std::string(action_name(fault.action)) + ": " + outcome.text);
     else problem = outcome.text;
   } else if (fault.action == Action::kafka_broker_down || fault.action == Action::kafka_broker_up) {
     sim::KafkaFault kafka;
@@ -302,7 +277,7 @@ void Run::apply(const FaultPlan::Due& due) {
     if (result.kind != sim::Server::FaultResult::Kind::applied) problem = result.message;
   }
   if (!problem.empty()) plan_.not_applied(due.index, problem);
-  note(std::string("fault ") + action_name(fault.action) + (fault.listener.empty() ? "" : " on " + fault.listener) +
+  note("fault " + std::string(action_name(fault.action)) + (fault.listener.empty() ? "" : " on " + fault.listener) +
        " at " + std::to_string(progress_.events) + " events" + (problem.empty() ? "" : ": not applied: " + problem));
 }
 
@@ -442,7 +417,7 @@ void Run::conclude_checks(ScenarioResult& result) {
   }
   const auto stats = stage_.server->stats_json();
   for (const auto& [path, value] : scenario_.expect.stats) {
-    const auto problem = value_mismatch("stats." + path, value_at(stats, path), value);
+    const auto problem = value_mismatch("stats." + path, expect::FieldPath(path).find(stats), value);
     if (!problem.empty()) failures.push_back(problem);
   }
   details["listeners"] = stats["listeners"];
@@ -451,7 +426,7 @@ void Run::conclude_checks(ScenarioResult& result) {
 void Run::conclude_sender(ScenarioResult& result) {
   const auto status = sender_ ? sender_->exit_status() : std::nullopt;
   json shipper = {{"exit", status ? json(*status) : json()}};
-  const json summary = fs::exists(stage_.summary()) ? json::parse(read_text(stage_.summary()), nullptr, false) : json();
+  const json summary = stage_.shipper_summary();
   if (summary.is_object()) shipper["summary"] = summary;
   if (const auto& expected = scenario_.expect.shipper) {
     if (expected->exit && status != expected->exit) {
@@ -459,10 +434,10 @@ void Run::conclude_sender(ScenarioResult& result) {
                                 ", expected " + std::to_string(*expected->exit));
     }
     for (const auto& [path, value] : expected->summary) {
-      const auto problem = value_mismatch("shipper.summary." + path, summary.is_object() ? value_at(summary, path) : nullptr, value);
+      const auto problem = value_mismatch("shipper.summary." + path, expect::FieldPath(path).find(summary), value);
       if (!problem.empty()) result.failures.push_back(problem);
     }
-    const std::string log = read_text(stage_.sender_log());
+    const std::string log = stage_.sender_output();
     for (const auto& pattern : expected->log) {
       if (!re2::RE2::PartialMatch(log, re2::RE2(pattern))) result.failures.push_back("shipper.log: nothing matches \"" + pattern + "\"");
     }

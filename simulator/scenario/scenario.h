@@ -8,10 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace kumasim::scenario {
@@ -91,6 +94,25 @@ struct FaultSpec {
   std::uint64_t bytes_per_second = 0;
   int broker = 1;
 };
+
+// The actions as scenario files name them.
+inline constexpr std::array<std::pair<std::string_view, FaultSpec::Action>, 8> kFaultActions{{
+    {"drop_connections", FaultSpec::Action::drop_connections},
+    {"refuse_connections", FaultSpec::Action::refuse_connections},
+    {"slow_reader", FaultSpec::Action::slow_reader},
+    {"fail_tls_handshakes", FaultSpec::Action::fail_tls_handshakes},
+    {"kafka_broker_down", FaultSpec::Action::kafka_broker_down},
+    {"kafka_broker_up", FaultSpec::Action::kafka_broker_up},
+    {"kill_shipper", FaultSpec::Action::kill_shipper},
+    {"restart_shipper", FaultSpec::Action::restart_shipper},
+}};
+
+constexpr std::string_view action_name(FaultSpec::Action action) {
+  for (const auto& [name, a] : kFaultActions) {
+    if (a == action) return name;
+  }
+  return "?";
+}
 
 // Each input line that `select` matches (matchers over the line parsed as
 // JSON, docs/expectations.md; none: every line) arrives on `listener` (empty:

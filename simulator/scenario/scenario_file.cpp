@@ -194,16 +194,6 @@ const char* const kSizeRule = "an integer of bytes, or one with B, KiB, MiB, GiB
 // ------------------------------------------------------------- actions ----
 
 using Action = FaultSpec::Action;
-const std::vector<std::pair<std::string, Action>> kActions{
-    {"drop_connections", Action::drop_connections},
-    {"refuse_connections", Action::refuse_connections},
-    {"slow_reader", Action::slow_reader},
-    {"fail_tls_handshakes", Action::fail_tls_handshakes},
-    {"kafka_broker_down", Action::kafka_broker_down},
-    {"kafka_broker_up", Action::kafka_broker_up},
-    {"kill_shipper", Action::kill_shipper},
-    {"restart_shipper", Action::restart_shipper},
-};
 
 // ---------------------------------------------------------------- loader ----
 
@@ -999,11 +989,11 @@ void Loader::read_faults(const Fields& top) {
     // action first: what else is allowed depends on it.
     const auto action = f.get("action");
     std::vector<std::string> names;
-    for (const auto& [name, a] : kActions) names.push_back(name);
+    for (const auto& [name, a] : kFaultActions) names.emplace_back(name);
     if (!action) fail(item, f.path("action"), "required (" + list(names) + ")");
     const auto value = text(*action, f.path("action"));
-    const auto it = std::find_if(kActions.begin(), kActions.end(), [&](const auto& p) { return p.first == value; });
-    if (it == kActions.end()) fail(*action, f.path("action"), "unknown action \"" + value + "\" (" + list(names) + ")");
+    const auto it = std::find_if(kFaultActions.begin(), kFaultActions.end(), [&](const auto& p) { return p.first == value; });
+    if (it == kFaultActions.end()) fail(*action, f.path("action"), "unknown action \"" + value + "\" (" + list(names) + ")");
     spec.action = it->second;
     const auto a = spec.action;
     const bool kafka = a == Action::kafka_broker_down || a == Action::kafka_broker_up;

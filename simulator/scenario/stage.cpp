@@ -149,6 +149,13 @@ void write_sender_files(const Scenario& scenario, const Stage& stage) {
 
 }  // namespace
 
+nlohmann::json Stage::shipper_summary() const {
+  auto parsed = nlohmann::json::parse(read_text(summary()), nullptr, false);
+  return parsed.is_object() ? parsed : nlohmann::json();
+}
+
+std::string Stage::sender_output() const { return read_text(sender_log()); }
+
 Stage build_stage(const Scenario& scenario, const RunOptions& options, const std::function<void(const std::string&)>& note) {
   Stage stage;
   stage.dir = run_folder(scenario, options, stage.temporary);

@@ -30,6 +30,10 @@ struct Stage {
   std::filesystem::path audit_log() const { return dir / "root/var/log/kube-audit/audit.log"; }
   std::filesystem::path summary() const { return dir / "summary.json"; }
   std::filesystem::path sender_log() const { return dir / "shipper.log"; }
+  // What the run left: the bundled shipper's --summary (null when it wrote
+  // none, or nothing readable), and everything the sender printed.
+  nlohmann::json shipper_summary() const;
+  std::string sender_output() const;
 };
 
 // Makes the folder, starts the listeners (Kafka ones have joined their group

@@ -144,7 +144,7 @@ TEST_F(ChecksTest, ContentAtAnotherPath) {
   auto c = check(catalog, spec);
   c.observe({{"id", 1}, {"listener", "kuma"}, {"raw", kLines[1]}});
   EXPECT_EQ(c.result()["arrived"], 1);
-  EXPECT_EQ(carried_hash({{"kuma", {{"Message", kLines[0]}}}}, ""), text_hash(kLines[0]));  // Syslog's MSG
+  EXPECT_EQ(CarriedLine("").hash({{"kuma", {{"Message", kLines[0]}}}}), text_hash(kLines[0]));  // Syslog's MSG
 }
 
 TEST_F(ChecksTest, LatencyIsThePercentileOfWriteToReceipt) {
